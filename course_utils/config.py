@@ -36,7 +36,7 @@ def is_fast() -> bool:
 
 
 def full_or_fast(full: T, fast: T) -> T:
-    """Return ``full`` in full mode and ``fast`` in fast mode, e.g. ``EPOCHS = full_or_fast(20, 1)``."""
+    """``full`` in full mode, ``fast`` in fast mode: ``EPOCHS = full_or_fast(20, 1)``."""
     return fast if FAST else full
 
 

@@ -1,0 +1,60 @@
+# The course's two commands: `make lab` (open the notebooks) and `make test` (run every test).
+# Both create .venv on first use and reinstall only when pyproject.toml or the lock changes.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+LOCK   := requirements/lock.txt
+STAMP  := $(VENV)/.installed
+PORT   ?= 8888
+# A fresh random token per `make lab` unless you pass TOKEN=...
+TOKEN  ?= $(shell $(PYTHON) -c "import secrets; print(secrets.token_hex(16))")
+PYTEST_FLAGS ?=
+
+.PHONY: install lab test unit nbval lint notebooks bench lock clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml $(LOCK)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(LOCK) -e ".[lab,test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
+	@touch $(STAMP)
+
+lab: install
+	@echo "JupyterLab: http://127.0.0.1:$(PORT)/lab?token=$(TOKEN)"
+	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) \
+		--ServerApp.root_dir=notebooks --IdentityProvider.token=$(TOKEN)
+
+test: install lint unit nbval
+
+lint: install
+	$(BIN)/ruff check .
+
+unit: install
+	$(BIN)/python -m pytest tests $(PYTEST_FLAGS)
+
+# Every notebook, executed top to bottom in fast mode by the project's own kernel.
+nbval: install
+	COURSE_FAST=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
+		notebooks $(PYTEST_FLAGS)
+
+# Re-execute every notebook in full mode and store its outputs (what students read first).
+notebooks: install
+	COURSE_FAST=0 $(BIN)/python scripts/execute_notebooks.py notebooks/*.ipynb
+
+bench: install
+	-$(BIN)/python -m pip install --quiet -c $(LOCK) "torch==2.13.0" || \
+		echo "PyTorch not installed: the PyTorch columns will be skipped"
+	$(BIN)/python benchmarks/bench_training_steps.py
+
+# Re-pin the test environment after changing pyproject.toml's ranges.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet "pip>=24" && .lock-venv/bin/python -m pip install --quiet ".[lab,test]"
+	.lock-venv/bin/python -m pip freeze --exclude course-utils | sort > $(LOCK)
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,233 @@
+"""Training loops for the course's models.
+
+The pattern every notebook shows once in full:
+
+    graphdef, state = nnx.split((model, optimizer))
+
+    @jax.jit
+    def train_step(state, batch):
+        model, optimizer = nnx.merge(graphdef, state)
+        loss, grads = nnx.value_and_grad(loss_fn)(model, batch)
+        optimizer.update(model, grads)
+        return nnx.state((model, optimizer)), loss
+
+``jax.jit`` over the split state is measurably faster on CPU than ``nnx.jit`` per call.
+``run_training`` drives such a step over shuffled mini-batches with a progress bar and a
+guard that stops on a NaN or infinite loss; ``train_autoencoder`` does all of it for a
+model and a loss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+from tqdm.auto import tqdm
+
+StepFn = Callable[[Any, Any], tuple[Any, jax.Array]]
+
+
+class NonFiniteLossError(FloatingPointError):
+    """Raised when the training loss becomes NaN or infinite."""
+
+
+@dataclass
+class History:
+    """Loss history of one training run.
+
+    ``step_loss: float32[steps]`` is the mini-batch loss of every step;
+    ``epoch_loss: float32[epochs]`` is its mean over each epoch;
+    ``val_loss: float32[epochs]`` the loss on held-out data after each epoch (empty if none).
+    """
+
+    step_loss: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    epoch_loss: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    val_loss: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    steps_per_epoch: int = 0
+
+    @property
+    def final_loss(self) -> float:
+        """The mean training loss of the last epoch."""
+        if self.epoch_loss.size == 0:
+            raise ValueError("this History is empty: no epoch has finished")
+        return float(self.epoch_loss[-1])
+
+
+def _check_positive_int(name: str, value: object, suggestion: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
+        raise ValueError(f"{name} must be a positive int, got {value!r} ({suggestion})")
+    return int(value)
+
+
+def _check_images(name: str, images: object) -> np.ndarray | jax.Array:
+    if not isinstance(images, np.ndarray | jax.Array):
+        raise TypeError(f"{name} must be a numpy or jax array, got {type(images).__name__}")
+    if images.ndim < 2 or images.shape[0] == 0:
+        raise ValueError(
+            f"{name} must have a batch axis first and hold at least one example, "
+            f"got shape {tuple(images.shape)}"
+        )
+    return images
+
+
+def iterate_batches(
+    n: int, batch_size: int, *, seed: int = 0, epoch: int = 0
+) -> Iterator[np.ndarray]:
+    """Yield index arrays ``int64[batch_size]`` of one shuffled epoch over ``n`` examples.
+
+    The order depends only on ``(seed, epoch)``. The last incomplete batch is dropped so
+    every step has the same shape (one compilation); with ``n < batch_size`` one batch of
+    all ``n`` examples is yielded.
+    """
+    n = _check_positive_int("n", n, "the number of training examples")
+    batch_size = _check_positive_int("batch_size", batch_size, "try 64, 128 or 256")
+    order = np.random.default_rng([seed, epoch]).permutation(n)
+    if n < batch_size:
+        yield order
+        return
+    for start in range(0, n - batch_size + 1, batch_size):
+        yield order[start : start + batch_size]
+
+
+def run_training(
+    train_step: StepFn,
+    state: Any,
+    data: np.ndarray | tuple[np.ndarray, ...],
+    *,
+    epochs: int,
+    batch_size: int = 256,
+    seed: int = 0,
+    eval_fn: Callable[[Any], float] | None = None,
+    progress: bool = True,
+    desc: str = "training",
+) -> tuple[Any, History]:
+    """Run ``state, loss = train_step(state, batch)`` over shuffled mini-batches.
+
+    data: an array ``[N, ...]`` (the batch is ``data[idx]``) or a tuple of arrays sharing
+        their first axis (the batch is the tuple of ``a[idx]``).
+    eval_fn: optional ``eval_fn(state) -> float``, called after each epoch (validation loss).
+    Returns the final state and a ``History``. Raises ``NonFiniteLossError`` as soon as a
+    loss is NaN or infinite, naming the epoch and step, instead of training on.
+    """
+    epochs = _check_positive_int("epochs", epochs, "try 1 to 20")
+    batch_size = _check_positive_int("batch_size", batch_size, "try 64, 128 or 256")
+    arrays = data if isinstance(data, tuple) else (data,)
+    for i, a in enumerate(arrays):
+        _check_images(f"data[{i}]" if isinstance(data, tuple) else "data", a)
+    n = arrays[0].shape[0]
+    if any(a.shape[0] != n for a in arrays):
+        raise ValueError(
+            "all arrays in data must have the same number of examples, got "
+            f"{[a.shape[0] for a in arrays]}"
+        )
+    steps_per_epoch = max(1, n // batch_size)
+    step_losses: list[np.ndarray] = []
+    epoch_losses: list[float] = []
+    val_losses: list[float] = []
+    bar = tqdm(
+        total=epochs * steps_per_epoch, desc=desc, unit="step", disable=not progress,
+        leave=True, mininterval=0.5,
+    )
+    try:
+        for epoch in range(epochs):
+            losses = []
+            for idx in iterate_batches(n, batch_size, seed=seed, epoch=epoch):
+                batch = tuple(a[idx] for a in arrays)
+                state, loss = train_step(state, batch if isinstance(data, tuple) else batch[0])
+                losses.append(loss)
+                bar.update(1)
+            epoch_step_losses = np.asarray(jax.device_get(jnp.stack(losses)), np.float32)
+            bad = np.flatnonzero(~np.isfinite(epoch_step_losses))
+            if bad.size:
+                raise NonFiniteLossError(
+                    f"the training loss became {epoch_step_losses[bad[0]]} at epoch {epoch + 1}, "
+                    f"step {bad[0] + 1}: training stopped. Lower the learning rate, check the "
+                    "inputs for NaN, or check the loss for log(0) or division by zero."
+                )
+            step_losses.append(epoch_step_losses)
+            epoch_losses.append(float(epoch_step_losses.mean()))
+            postfix = {"loss": f"{epoch_losses[-1]:.4g}"}
+            if eval_fn is not None:
+                val_losses.append(float(eval_fn(state)))
+                postfix["val"] = f"{val_losses[-1]:.4g}"
+            bar.set_postfix(postfix)
+    finally:
+        bar.close()
+    history = History(
+        step_loss=np.concatenate(step_losses),
+        epoch_loss=np.asarray(epoch_losses, np.float32),
+        val_loss=np.asarray(val_losses, np.float32),
+        steps_per_epoch=steps_per_epoch,
+    )
+    return state, history
+
+
+def mse_loss(model: Callable[[jax.Array], jax.Array], x: jax.Array) -> jax.Array:
+    """The lecture's L(x, g(f(x))) = ‖x − x'‖²: summed over pixels, averaged over the batch.
+
+    ``x: float32[N, ...] in [0, 1]``; returns a scalar.
+    """
+    x_rec = model(x)
+    return jnp.mean(jnp.sum((x - x_rec).reshape(x.shape[0], -1) ** 2, axis=-1))
+
+
+def train_autoencoder(
+    model: nnx.Module,
+    images: np.ndarray,
+    *,
+    epochs: int,
+    batch_size: int = 256,
+    learning_rate: float = 1e-3,
+    seed: int = 0,
+    loss_fn: Callable[[nnx.Module, jax.Array], jax.Array] = mse_loss,
+    validation: np.ndarray | None = None,
+    progress: bool = True,
+    desc: str | None = None,
+) -> History:
+    """Train ``model`` in place to reconstruct ``images`` with Adam; return its ``History``.
+
+    images: ``float32[N, ...]`` — the model's input and its target.
+    loss_fn: ``loss_fn(model, x) -> scalar``; the default is ``mse_loss``.
+    validation: optional held-out images; their loss is recorded after each epoch.
+    The same ``seed`` (and the same initial model) gives the same result.
+    """
+    _check_images("images", images)
+    if not (isinstance(learning_rate, float | int) and np.isfinite(learning_rate)
+            and learning_rate > 0):
+        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r} "
+                         "(try 1e-3)")
+    optimizer = nnx.Optimizer(model, optax.adam(learning_rate), wrt=nnx.Param)
+    graphdef, state = nnx.split((model, optimizer))
+
+    @jax.jit
+    def train_step(state, x):
+        model, optimizer = nnx.merge(graphdef, state)
+        loss, grads = nnx.value_and_grad(loss_fn)(model, x)
+        optimizer.update(model, grads)
+        return nnx.state((model, optimizer)), loss
+
+    eval_fn = None
+    if validation is not None:
+        _check_images("validation", validation)
+
+        @jax.jit
+        def eval_loss(state, x):
+            model, _ = nnx.merge(graphdef, state)
+            return loss_fn(model, x)
+
+        def eval_fn(state):
+            return float(np.mean([eval_loss(state, validation[i : i + 1000])
+                                  for i in range(0, len(validation), 1000)]))
+
+    state, history = run_training(
+        train_step, state, images, epochs=epochs, batch_size=batch_size, seed=seed,
+        eval_fn=eval_fn, progress=progress, desc=desc or "training autoencoder",
+    )
+    nnx.update((model, optimizer), state)
+    return history
