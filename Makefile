@@ -10,6 +10,8 @@ PORT   ?= 8888
 # A fresh random token per `make lab` unless you pass TOKEN=...
 TOKEN  ?= $(shell $(PYTHON) -c "import secrets; print(secrets.token_hex(16))")
 PYTEST_FLAGS ?=
+# Jupyter refuses to run as root unless told (containers, CI machines)
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: install lab test unit nbval lint notebooks bench lock clean
 
@@ -25,7 +27,7 @@ $(STAMP): pyproject.toml $(LOCK)
 lab: install
 	@echo "JupyterLab: http://127.0.0.1:$(PORT)/lab?token=$(TOKEN)"
 	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) \
-		--ServerApp.root_dir=notebooks --IdentityProvider.token=$(TOKEN)
+		--ServerApp.root_dir=notebooks --IdentityProvider.token=$(TOKEN) $(ALLOW_ROOT)
 
 test: install lint unit nbval
 

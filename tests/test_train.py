@@ -1,0 +1,163 @@
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import nnx
+
+from course_utils.models import MLPAutoencoder
+from course_utils.train import (
+    History,
+    NonFiniteLossError,
+    iterate_batches,
+    mse_loss,
+    run_training,
+    train_autoencoder,
+)
+
+
+def low_rank_images(n=1024, rank=3, seed=0):
+    """Images that a 3-d code explains exactly: sigmoid of a rank-3 product."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(n, rank)).astype(np.float32)
+    w = rng.normal(size=(rank, 784)).astype(np.float32)
+    return 1 / (1 + np.exp(-z @ w))
+
+
+def small_model(seed=0, latent=3):
+    return MLPAutoencoder(latent, hidden=(64,), rngs=nnx.Rngs(seed))
+
+
+def test_iterate_batches_is_a_deterministic_permutation_without_the_ragged_tail():
+    batches = list(iterate_batches(10, 3, seed=1, epoch=0))
+    assert [len(b) for b in batches] == [3, 3, 3]
+    flat = np.concatenate(batches)
+    assert len(set(flat.tolist())) == 9 and flat.max() < 10
+    again = np.concatenate(list(iterate_batches(10, 3, seed=1, epoch=0)))
+    other_epoch = np.concatenate(list(iterate_batches(10, 3, seed=1, epoch=1)))
+    np.testing.assert_array_equal(flat, again)
+    assert not np.array_equal(flat, other_epoch)
+
+
+def test_iterate_batches_with_fewer_examples_than_a_batch_gives_one_batch():
+    (only,) = list(iterate_batches(5, 256))
+    assert sorted(only.tolist()) == [0, 1, 2, 3, 4]
+
+
+def test_training_reduces_the_loss_and_records_history():
+    x = low_rank_images()
+    model = small_model()
+    before = float(mse_loss(model, jnp.asarray(x)))
+    history = train_autoencoder(model, x, epochs=8, batch_size=128, learning_rate=3e-3,
+                                validation=x[:200], progress=False)
+    after = float(mse_loss(model, jnp.asarray(x)))
+    assert isinstance(history, History)
+    assert history.steps_per_epoch == 8
+    assert history.step_loss.shape == (64,)
+    assert history.epoch_loss.shape == history.val_loss.shape == (8,)
+    assert after < 0.25 * before
+    assert history.final_loss == pytest.approx(history.epoch_loss[-1])
+
+
+def test_same_seed_gives_identical_training_and_other_seed_does_not():
+    x = low_rank_images(512)
+    runs = []
+    for shuffle_seed in (0, 0, 1):
+        model = small_model(seed=0)
+        h = train_autoencoder(model, x, epochs=2, batch_size=64, seed=shuffle_seed,
+                              progress=False)
+        runs.append((h.step_loss, np.asarray(model(jnp.asarray(x[:4])))))
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+    assert not np.array_equal(runs[0][0], runs[2][0])
+
+
+def test_a_nan_loss_stops_training_with_a_clear_error():
+    x = low_rank_images(512)
+
+    def exploding_loss(model, x):
+        return mse_loss(model, x) * jnp.nan
+
+    with pytest.raises(NonFiniteLossError, match=r"nan at epoch 1, step 1.*learning rate"):
+        train_autoencoder(small_model(), x, epochs=50, batch_size=64, loss_fn=exploding_loss,
+                          progress=False)
+
+
+def test_an_infinite_loss_stops_training_after_the_first_bad_epoch():
+    calls = []
+
+    def step(state, batch):
+        calls.append(1)
+        return state, jnp.asarray(jnp.inf if len(calls) > 3 else 1.0)
+
+    with pytest.raises(NonFiniteLossError, match="inf at epoch 1, step 4"):
+        run_training(step, None, np.zeros((40, 2)), epochs=5, batch_size=4, progress=False)
+    assert len(calls) == 10  # the first epoch, not the other four
+
+
+def test_run_training_passes_tuples_of_arrays_batch_by_batch():
+    seen = []
+
+    def step(state, batch):
+        x, y = batch
+        seen.append((x.shape, y.shape))
+        np.testing.assert_array_equal(x[:, 0], y)
+        return state + 1, jnp.asarray(0.0)
+
+    x = np.arange(20, dtype=np.float32).reshape(10, 2)
+    state, history = run_training(step, 0, (x, x[:, 0].copy()), epochs=2, batch_size=5,
+                                  progress=False)
+    assert state == 4 and seen == [((5, 2), (5,))] * 4
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"epochs": 0}, "epochs must be a positive int"),
+    ({"epochs": 1, "batch_size": "64"}, "batch_size must be a positive int"),
+    ({"epochs": 1, "learning_rate": -1.0}, "learning_rate must be a positive number"),
+    ({"epochs": 1, "learning_rate": float("nan")}, "learning_rate must be a positive number"),
+])
+def test_bad_arguments_are_named(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        train_autoencoder(small_model(), low_rank_images(64), progress=False, **kwargs)
+
+
+def test_images_must_be_an_array():
+    with pytest.raises(TypeError, match="images must be a numpy or jax array"):
+        train_autoencoder(small_model(), [[0.0] * 784], epochs=1, progress=False)
+
+
+def test_mismatched_tuple_lengths_are_refused():
+    with pytest.raises(ValueError, match="same number of examples"):
+        run_training(lambda s, b: (s, 0.0), None, (np.zeros((4, 1)), np.zeros((5, 1))), epochs=1)
+
+
+def test_empty_history_has_no_final_loss():
+    with pytest.raises(ValueError, match="empty"):
+        History().final_loss
+
+
+def test_progress_bar_prints_text_outside_a_notebook():
+    code = (
+        "import numpy as np; from flax import nnx\n"
+        "from course_utils.models import MLPAutoencoder\n"
+        "from course_utils.train import train_autoencoder\n"
+        "x = np.random.default_rng(0).random((256, 784), dtype=np.float32)\n"
+        "h = train_autoencoder(MLPAutoencoder(2, hidden=(8,), rngs=nnx.Rngs(0)), x, epochs=2,"
+        " batch_size=64, desc='demo run')\n"
+        "print('done', len(h.step_loss))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            stdin=subprocess.DEVNULL, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("done 8")
+    assert "demo run" in result.stderr and "8/8" in result.stderr
+
+
+def test_training_runs_on_the_default_device():
+    x = low_rank_images(256)
+    model = small_model()
+    train_autoencoder(model, x, epochs=1, batch_size=64, progress=False)
+    kernel = model.encoder.net.layers[0].kernel
+    assert kernel[...].devices() == {jax.devices()[0]}
