@@ -177,6 +177,89 @@ def mse_loss(model: Callable[[jax.Array], jax.Array], x: jax.Array) -> jax.Array
     return jnp.mean(jnp.sum((x - x_rec).reshape(x.shape[0], -1) ** 2, axis=-1))
 
 
+def make_train_step(
+    model: nnx.Module,
+    optimizer: nnx.Optimizer,
+    loss_fn: Callable[[nnx.Module, Any], jax.Array],
+) -> tuple[StepFn, Any]:
+    """Build ``train_step(state, batch) -> (state, loss)`` jitted over the split state.
+
+    loss_fn: ``loss_fn(model, batch) -> scalar``. Returns the step and the initial state of
+    ``(model, optimizer)``; after training, ``nnx.update((model, optimizer), state)`` writes
+    the trained state back into the objects.
+    """
+    graphdef, state = nnx.split((model, optimizer))
+
+    @jax.jit
+    def train_step(state, batch):
+        model, optimizer = nnx.merge(graphdef, state)
+        loss, grads = nnx.value_and_grad(loss_fn)(model, batch)
+        optimizer.update(model, grads)
+        return nnx.state((model, optimizer)), loss
+
+    return train_step, state
+
+
+def _check_learning_rate(learning_rate: object) -> float:
+    if (isinstance(learning_rate, bool) or not isinstance(learning_rate, float | int)
+            or not np.isfinite(learning_rate) or learning_rate <= 0):
+        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r} "
+                         "(try 1e-3)")
+    return float(learning_rate)
+
+
+def fit(
+    model: nnx.Module,
+    data: np.ndarray | tuple[np.ndarray, ...],
+    loss_fn: Callable[[nnx.Module, Any], jax.Array],
+    *,
+    epochs: int,
+    batch_size: int = 256,
+    learning_rate: float = 1e-3,
+    seed: int = 0,
+    validation: np.ndarray | tuple[np.ndarray, ...] | None = None,
+    progress: bool = True,
+    desc: str = "training",
+) -> History:
+    """Train ``model`` in place with Adam on ``loss_fn(model, batch)``; return its ``History``.
+
+    data: ``float32[N, ...]`` (each batch is an array) or a tuple of arrays sharing the first
+        axis, e.g. ``(images, labels)`` (each batch is a tuple).
+    validation: held-out data of the same form; its mean loss is recorded after each epoch.
+    The same ``seed`` (and the same initial model) gives the same result, on CPU or GPU.
+    """
+    learning_rate = _check_learning_rate(learning_rate)
+    optimizer = nnx.Optimizer(model, optax.adam(learning_rate), wrt=nnx.Param)
+    train_step, state = make_train_step(model, optimizer, loss_fn)
+
+    eval_fn = None
+    if validation is not None:
+        val = validation if isinstance(validation, tuple) else (validation,)
+        for i, a in enumerate(val):
+            _check_images(f"validation[{i}]", a, min_ndim=1)
+        graphdef, _ = nnx.split((model, optimizer))
+
+        @jax.jit
+        def eval_loss(state, batch):
+            model, _ = nnx.merge(graphdef, state)
+            return loss_fn(model, batch)
+
+        def eval_fn(state):
+            n, chunk, total = len(val[0]), 1000, 0.0
+            for i in range(0, n, chunk):
+                part = tuple(a[i : i + chunk] for a in val)
+                batch = part if isinstance(validation, tuple) else part[0]
+                total += float(eval_loss(state, batch)) * len(part[0])
+            return total / n
+
+    state, history = run_training(
+        train_step, state, data, epochs=epochs, batch_size=batch_size, seed=seed,
+        eval_fn=eval_fn, progress=progress, desc=desc,
+    )
+    nnx.update((model, optimizer), state)
+    return history
+
+
 def train_autoencoder(
     model: nnx.Module,
     images: np.ndarray,
@@ -188,46 +271,17 @@ def train_autoencoder(
     loss_fn: Callable[[nnx.Module, jax.Array], jax.Array] = mse_loss,
     validation: np.ndarray | None = None,
     progress: bool = True,
-    desc: str | None = None,
+    desc: str = "training autoencoder",
 ) -> History:
     """Train ``model`` in place to reconstruct ``images`` with Adam; return its ``History``.
 
     images: ``float32[N, ...]`` — the model's input and its target.
     loss_fn: ``loss_fn(model, x) -> scalar``; the default is ``mse_loss``.
     validation: optional held-out images; their loss is recorded after each epoch.
-    The same ``seed`` (and the same initial model) gives the same result.
     """
     _check_images("images", images)
-    if not (isinstance(learning_rate, float | int) and np.isfinite(learning_rate)
-            and learning_rate > 0):
-        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r} "
-                         "(try 1e-3)")
-    optimizer = nnx.Optimizer(model, optax.adam(learning_rate), wrt=nnx.Param)
-    graphdef, state = nnx.split((model, optimizer))
-
-    @jax.jit
-    def train_step(state, x):
-        model, optimizer = nnx.merge(graphdef, state)
-        loss, grads = nnx.value_and_grad(loss_fn)(model, x)
-        optimizer.update(model, grads)
-        return nnx.state((model, optimizer)), loss
-
-    eval_fn = None
     if validation is not None:
         _check_images("validation", validation)
-
-        @jax.jit
-        def eval_loss(state, x):
-            model, _ = nnx.merge(graphdef, state)
-            return loss_fn(model, x)
-
-        def eval_fn(state):
-            return float(np.mean([eval_loss(state, validation[i : i + 1000])
-                                  for i in range(0, len(validation), 1000)]))
-
-    state, history = run_training(
-        train_step, state, images, epochs=epochs, batch_size=batch_size, seed=seed,
-        eval_fn=eval_fn, progress=progress, desc=desc or "training autoencoder",
-    )
-    nnx.update((model, optimizer), state)
-    return history
+    return fit(model, images, loss_fn, epochs=epochs, batch_size=batch_size,
+               learning_rate=learning_rate, seed=seed, validation=validation,
+               progress=progress, desc=desc)

@@ -11,6 +11,7 @@ from course_utils.models import MLPAutoencoder
 from course_utils.train import (
     History,
     NonFiniteLossError,
+    fit,
     iterate_batches,
     mse_loss,
     run_training,
@@ -135,7 +136,7 @@ def test_mismatched_tuple_lengths_are_refused():
 
 def test_empty_history_has_no_final_loss():
     with pytest.raises(ValueError, match="empty"):
-        History().final_loss
+        _ = History().final_loss
 
 
 def test_progress_bar_prints_text_outside_a_notebook():
@@ -161,3 +162,22 @@ def test_training_runs_on_the_default_device():
     train_autoencoder(model, x, epochs=1, batch_size=64, progress=False)
     kernel = model.encoder.net.layers[0].kernel
     assert kernel[...].devices() == {jax.devices()[0]}
+
+
+def test_fit_trains_a_classifier_on_image_label_tuples():
+    import optax
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 600).astype(np.int32)
+    x = (rng.normal(size=(600, 8)) + 3 * np.eye(3, 8)[y]).astype(np.float32)
+    model = nnx.Linear(8, 3, rngs=nnx.Rngs(0))
+
+    def cross_entropy(model, batch):
+        xb, yb = batch
+        return optax.softmax_cross_entropy_with_integer_labels(model(xb), yb).mean()
+
+    history = fit(model, (x[:500], y[:500]), cross_entropy, epochs=20, batch_size=100,
+                  learning_rate=1e-2, validation=(x[500:], y[500:]), progress=False)
+    accuracy = float((np.argmax(np.asarray(model(x[500:])), 1) == y[500:]).mean())
+    assert accuracy > 0.9
+    assert history.val_loss[-1] < 0.5 * history.val_loss[0]
