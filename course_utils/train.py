@@ -19,6 +19,7 @@ model and a loss.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -112,6 +113,8 @@ def run_training(
     data: an array ``[N, ...]`` (the batch is ``data[idx]``) or a tuple of arrays sharing
         their first axis (the batch is the tuple of ``a[idx]``).
     eval_fn: optional ``eval_fn(state) -> float``, called after each epoch (validation loss).
+    With ``progress`` a bar is drawn (a widget in Jupyter, text in a terminal; the environment
+    variable ``TQDM_DISABLE=1`` hides it) and a one-line summary printed at the end.
     Returns the final state and a ``History``. Raises ``NonFiniteLossError`` as soon as a
     loss is NaN or infinite, naming the epoch and step, instead of training on.
     """
@@ -130,6 +133,7 @@ def run_training(
     step_losses: list[np.ndarray] = []
     epoch_losses: list[float] = []
     val_losses: list[float] = []
+    start = time.perf_counter()
     bar = tqdm(
         total=epochs * steps_per_epoch, desc=desc, unit="step", disable=not progress,
         leave=True, mininterval=0.5,
@@ -159,6 +163,13 @@ def run_training(
             bar.set_postfix(postfix)
     finally:
         bar.close()
+    if progress:
+        summary = f"{desc}: {epochs} epochs ({epochs * steps_per_epoch} steps) in "
+        summary += f"{time.perf_counter() - start:.1f} s, final training loss "
+        summary += f"{epoch_losses[-1]:.4g}"
+        if val_losses:
+            summary += f", validation loss {val_losses[-1]:.4g}"
+        print(summary)
     history = History(
         step_loss=np.concatenate(step_losses),
         epoch_loss=np.asarray(epoch_losses, np.float32),

@@ -7,6 +7,7 @@ Every function returns its ``matplotlib.figure.Figure``.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -210,5 +211,46 @@ def plot_embedding(
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(markerscale=4, fontsize=8, loc="best", ncol=2, frameon=True)
+    fig.tight_layout()
+    return fig
+
+
+def plot_bars(
+    values: Mapping[str, float],
+    *,
+    errors: Mapping[str, float] | None = None,
+    title: str,
+    ylabel: str,
+    highlight: Sequence[str] = (),
+    fmt: str = "{:.1%}",
+    ylim: tuple[float, float] | None = None,
+    ax=None,
+) -> Figure:
+    """One labelled bar per entry (e.g. accuracy per method), its value written on top.
+
+    highlight: names drawn in ``MODEL_COLOR`` (the model being taught); the rest are baselines.
+    errors: optional ± values (e.g. a standard deviation over runs) drawn as error bars.
+    """
+    if not values:
+        raise ValueError("values is empty: pass a dict such as {'codes': 0.9, 'pixels': 0.88}")
+    names = list(values)
+    ticks = [textwrap.fill(str(k), 16) for k in names]
+    heights = [float(values[k]) for k in names]
+    yerr = [float(errors[k]) for k in names] if errors else None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(1.4 * len(names) + 2, 3.5))
+    else:
+        fig = ax.figure
+    colors = [MODEL_COLOR if k in highlight else BASELINE_COLOR for k in names]
+    bars = ax.bar(ticks, heights, color=colors, yerr=yerr, capsize=4)
+    for i, (bar, h) in enumerate(zip(bars, heights, strict=True)):
+        top = h + (yerr[i] if yerr else 0.0)  # write the value above the error bar
+        ax.annotate(fmt.format(h), (bar.get_x() + bar.get_width() / 2, top), ha="center",
+                    va="bottom", xytext=(0, 3), textcoords="offset points")
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig

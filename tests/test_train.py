@@ -152,6 +152,7 @@ def test_progress_bar_prints_text_outside_a_notebook():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             stdin=subprocess.DEVNULL, timeout=120)
     assert result.returncode == 0, result.stderr
+    assert "demo run: 2 epochs (8 steps) in" in result.stdout
     assert result.stdout.strip().endswith("done 8")
     assert "demo run" in result.stderr and "8/8" in result.stderr
 

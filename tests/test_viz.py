@@ -72,3 +72,19 @@ def test_embedding_scatter_has_one_legend_entry_per_class():
 def test_embedding_needs_two_dimensional_codes():
     with pytest.raises(ValueError, match=r"shape \[N, 2\]"):
         viz.plot_embedding(np.zeros((5, 3)), np.zeros(5))
+
+
+def test_bars_write_values_and_colour_the_highlighted_model():
+    fig = viz.plot_bars({"codes": 0.9, "pixels": 0.8}, errors={"codes": 0.01, "pixels": 0.02},
+                        title="t", ylabel="accuracy", highlight=["codes"])
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.texts] == ["90.0%", "80.0%"]
+    from matplotlib.colors import to_hex
+
+    assert [to_hex(p.get_facecolor()) for p in ax.patches] == [viz.MODEL_COLOR,
+                                                                viz.BASELINE_COLOR]
+
+
+def test_bars_need_values():
+    with pytest.raises(ValueError, match="values is empty"):
+        viz.plot_bars({}, title="t", ylabel="y")

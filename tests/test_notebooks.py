@@ -1,0 +1,90 @@
+"""Static checks of the committed notebooks (nbval executes them; see `make nbval`)."""
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+SOLUTION = re.compile(r"<details>.*?```python\n(.*?)```.*?</details>", re.S)
+
+
+def cells(path):
+    return json.loads(path.read_text())["cells"]
+
+
+def source(cell):
+    return "".join(cell["source"])
+
+
+def test_there_are_notebooks():
+    assert [p.name for p in NOTEBOOKS][:1] == ["01_autoencoder_basics.ipynb"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_outputs_come_from_one_clean_full_run(path):
+    counts = []
+    for cell in cells(path):
+        if cell["cell_type"] != "code":
+            continue
+        assert cell["execution_count"] is not None, f"a cell was not run: {source(cell)[:80]}"
+        counts.append(cell["execution_count"])
+        for out in cell["outputs"]:
+            assert out["output_type"] != "error", f"error output in: {source(cell)[:80]}"
+            text = "".join(out.get("text", ""))
+            assert "Traceback" not in text
+            assert "mode: fast" not in text, "committed outputs must come from full mode"
+    assert counts == list(range(1, len(counts) + 1)), "cells ran out of order"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_opens_with_title_badge_and_a_colab_only_setup_cell(path):
+    first, second = cells(path)[:2]
+    assert source(first).startswith("# ")
+    assert f"notebooks/{path.name})" in source(first) and "colab-badge.svg" in source(first)
+    setup = source(second)
+    assert 'if "google.colab" in sys.modules:' in setup
+    tree = ast.parse(setup)
+    # outside Colab the cell only imports sys and assigns a constant
+    top = [type(node).__name__ for node in tree.body]
+    assert top == ["Import", "Assign", "If"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_folded_solution_passes_its_check(path, monkeypatch):
+    monkeypatch.chdir(path.parent)
+    namespace: dict = {}
+    for cell in cells(path):
+        if cell["cell_type"] == "code" and "defines" in cell["metadata"].get("tags", []):
+            exec(compile(source(cell), f"{path.name}:defines", "exec"), namespace)
+    solutions = [m.group(1) for cell in cells(path) if cell["cell_type"] == "markdown"
+                 for m in SOLUTION.finditer(source(cell))]
+    assert len(solutions) >= 3, "each notebook has at least three exercises with solutions"
+    for code in solutions:
+        body = ast.parse(code)
+        checks = [node for node in body.body if isinstance(node, ast.Expr)
+                  and isinstance(node.value, ast.Call)
+                  and getattr(node.value.func, "id", "").startswith("check_")]
+        assert checks, f"a solution does not call its check:\n{code}"
+        exec(compile(code, f"{path.name}:solution", "exec"), namespace)
+        for node in checks:
+            result = eval(compile(ast.Expression(node.value), "check", "eval"), namespace)
+            assert result, f"{path.name}: the folded solution fails its own check: {result!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_exercise_stub_is_unsolved_and_checked(path):
+    stubs = [source(c) for c in cells(path) if c["cell_type"] == "code"
+             and "raise NotImplementedError" in source(c)]
+    assert len(stubs) >= 3
+    for stub in stubs:
+        assert re.search(r"^check_\w+\(", stub, re.M), f"a stub has no check call:\n{stub}"
+
+
+def test_readme_lists_every_notebook():
+    readme = (REPO / "README.md").read_text()
+    for path in NOTEBOOKS:
+        assert f"notebooks/{path.name}" in readme, f"README does not list {path.name}"
