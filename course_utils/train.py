@@ -33,6 +33,8 @@ from tqdm.auto import tqdm
 
 StepFn = Callable[[Any, Any], tuple[Any, jax.Array]]
 
+CHECK_EVERY = 10  # steps between two checks of the loss for NaN/inf
+
 
 class NonFiniteLossError(FloatingPointError):
     """Raised when the training loss becomes NaN or infinite."""
@@ -96,6 +98,21 @@ def iterate_batches(
         yield order[start : start + batch_size]
 
 
+def _checked(pending: list[jax.Array], done: list[np.ndarray], epoch: int) -> np.ndarray:
+    """Copy ``pending`` losses to the host, empty the list, and raise if one is NaN or inf."""
+    chunk = np.asarray(jax.device_get(jnp.stack(pending)), np.float32)
+    pending.clear()
+    bad = np.flatnonzero(~np.isfinite(chunk))
+    if bad.size:
+        step = sum(len(c) for c in done) + bad[0] + 1
+        raise NonFiniteLossError(
+            f"the training loss became {chunk[bad[0]]} at epoch {epoch + 1}, step {step}: "
+            "training stopped. Lower the learning rate, check the inputs for NaN, or check "
+            "the loss for log(0) or division by zero."
+        )
+    return chunk
+
+
 def run_training(
     train_step: StepFn,
     state: Any,
@@ -115,8 +132,9 @@ def run_training(
     eval_fn: optional ``eval_fn(state) -> float``, called after each epoch (validation loss).
     With ``progress`` a bar is drawn (a widget in Jupyter, text in a terminal; the environment
     variable ``TQDM_DISABLE=1`` hides it) and a one-line summary printed at the end.
-    Returns the final state and a ``History``. Raises ``NonFiniteLossError`` as soon as a
-    loss is NaN or infinite, naming the epoch and step, instead of training on.
+    Returns the final state and a ``History``. Raises ``NonFiniteLossError`` within
+    ``CHECK_EVERY`` steps of a loss becoming NaN or infinite, naming the epoch and step,
+    instead of training on.
     """
     epochs = _check_positive_int("epochs", epochs, "try 1 to 20")
     batch_size = _check_positive_int("batch_size", batch_size, "try 64, 128 or 256")
@@ -140,20 +158,20 @@ def run_training(
     )
     try:
         for epoch in range(epochs):
-            losses = []
+            losses: list[np.ndarray] = []  # checked losses of this epoch, in chunks
+            pending: list[jax.Array] = []  # losses not yet copied from the device
             for idx in iterate_batches(n, batch_size, seed=seed, epoch=epoch):
                 batch = tuple(a[idx] for a in arrays)
                 state, loss = train_step(state, batch if isinstance(data, tuple) else batch[0])
-                losses.append(loss)
+                pending.append(loss)
                 bar.update(1)
-            epoch_step_losses = np.asarray(jax.device_get(jnp.stack(losses)), np.float32)
-            bad = np.flatnonzero(~np.isfinite(epoch_step_losses))
-            if bad.size:
-                raise NonFiniteLossError(
-                    f"the training loss became {epoch_step_losses[bad[0]]} at epoch {epoch + 1}, "
-                    f"step {bad[0] + 1}: training stopped. Lower the learning rate, check the "
-                    "inputs for NaN, or check the loss for log(0) or division by zero."
-                )
+                # Copying each loss to the host at once would make Python wait for every
+                # step; checking in chunks lets the next steps queue up meanwhile.
+                if len(pending) == CHECK_EVERY:
+                    losses.append(_checked(pending, losses, epoch))
+            if pending:
+                losses.append(_checked(pending, losses, epoch))
+            epoch_step_losses = np.concatenate(losses)
             step_losses.append(epoch_step_losses)
             epoch_losses.append(float(epoch_step_losses.mean()))
             postfix = {"loss": f"{epoch_losses[-1]:.4g}"}
