@@ -137,3 +137,11 @@ def test_make_lab_serves_jupyterlab_on_loopback_behind_a_token():
     assert _free_port()  # the server is gone
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
         pass
+
+
+def test_install_is_skipped_when_nothing_changed():
+    # `make test` installed the environment before running this file: it must be up to date
+    result = subprocess.run(["make", "--question", "install"], cwd=REPO, capture_output=True)
+    assert result.returncode == 0, "make would reinstall although nothing changed"
+    dry = subprocess.run(["make", "--dry-run", "unit"], cwd=REPO, capture_output=True, text=True)
+    assert "pip install" not in dry.stdout
