@@ -161,3 +161,325 @@ def check_encoder(encoder_cls: Callable[..., nnx.Module]) -> CheckResult:
         return "correct! The same architecture works for any input size."
 
     return run_check("encoder for another input size", body)
+
+
+# --------------------------------------------------------------------------- notebook 02
+def _reference_pca_reconstruction(x_train: np.ndarray, x: np.ndarray, d: int) -> np.ndarray:
+    mean = x_train.mean(0)
+    _, _, vt = np.linalg.svd(x_train - mean, full_matrices=False)
+    components = vt[:d]
+    return mean + (x - mean) @ components.T @ components
+
+
+def check_pca_reconstruction(pca_reconstruct: Callable[..., object]) -> CheckResult:
+    """``pca_reconstruct(x_train, x, D)``: project ``x: float[N, n]`` onto the top-D principal
+    subspace of ``x_train: float[M, n]`` (centred with the training mean), map back to ``[N, n]``.
+    """
+
+    def body() -> str:
+        rng = np.random.default_rng(0)
+        basis = rng.normal(size=(6, 20))
+        scales = np.array([5.0, 4.0, 3.0, 2.0, 1.0, 0.5])[:, None]
+        x_train = 3.0 + rng.normal(size=(300, 6)) @ (scales * basis) + 0.05 * rng.normal(
+            size=(300, 20))
+        x = 3.0 + rng.normal(size=(40, 6)) @ (scales * basis)
+        for d in (1, 3):
+            out = np.asarray(pca_reconstruct(x_train, x, d), np.float64)
+            expect(out.shape == x.shape, f"return one reconstruction per row of x: expected "
+                   f"shape {x.shape}, got {out.shape}.")
+            right = _reference_pca_reconstruction(x_train, x, d)
+            if _close(out, right, rtol=1e-3):
+                continue
+            vt_raw = np.linalg.svd(x_train, full_matrices=False)[2][:d]
+            raw = x @ vt_raw.T @ vt_raw
+            expect(not _close(out, raw, rtol=1e-3), "centre first: subtract the training mean "
+                   "before the SVD and before projecting, and add it back at the end.")
+            expect(not _close(out, _reference_pca_reconstruction(x, x, d), rtol=1e-3),
+                   "you fitted the components on x: fit them (and the mean) on x_train only, "
+                   "then apply them to x.")
+            neighbours = [_reference_pca_reconstruction(x_train, x, k) for k in (d - 1, d + 1)
+                          if k >= 1]
+            expect(not any(_close(out, n, rtol=1e-3) for n in neighbours),
+                   "off by one component: keep exactly the first D rows of Vᵀ.")
+            raise Hint(f"for D={d} the reconstruction differs from PCA's. With the SVD "
+                       "x_train - mean = U S Vᵀ and C = Vᵀ[:D]: mean + (x - mean) @ C.T @ C.")
+        return "correct! This is the best any linear D-number code can do (in squared error)."
+
+    return run_check("PCA reconstruction", body)
+
+
+def check_auroc(auroc: Callable[[np.ndarray, np.ndarray], float]) -> CheckResult:
+    """``auroc(scores_in, scores_out)``: the probability that a random outlier scores higher
+    than a random inlier (ties count one half), i.e. the area under the ROC curve."""
+
+    def body() -> str:
+        from sklearn.metrics import roc_auc_score
+
+        rng = np.random.default_rng(1)
+        cases = [(rng.normal(0, 1, 50), rng.normal(1, 1, 30)),
+                 (rng.integers(0, 4, 40).astype(float), rng.integers(1, 5, 25).astype(float))]
+        for s_in, s_out in cases:
+            out = float(auroc(s_in, s_out))
+            labels = np.r_[np.zeros(len(s_in)), np.ones(len(s_out))]
+            right = roc_auc_score(labels, np.r_[s_in, s_out])
+            expect(not (_close(out, 1 - right) and not _close(right, 0.5)), "the roles are "
+                   "swapped: a high score (a large reconstruction error) should mean 'outlier'.")
+            if not _close(out, right):
+                strict = np.mean(s_out[:, None] > s_in[None, :])
+                expect(not _close(out, strict), "ties: a pair with equal scores counts 1/2, "
+                       "not 0 (the second test case has many ties).")
+                raise Hint(f"expected {right:.4f}, got {out:.4f}. Compare every outlier score "
+                           "with every inlier score: mean of (out > in) + 0.5 · (out == in).")
+        expect(_close(float(auroc(np.zeros(3), np.ones(4))), 1.0), "perfectly separated scores "
+               "must give an AUROC of 1.")
+        return "correct! 0.5 means the score cannot tell the two sets apart, 1.0 means always."
+
+    return run_check("AUROC", body)
+
+
+def _orthonormal_rows(a: np.ndarray) -> np.ndarray:
+    q, _ = np.linalg.qr(np.asarray(a, np.float64).T)
+    return q.T
+
+
+def check_subspace_overlap(overlap: Callable[[np.ndarray, np.ndarray], float]) -> CheckResult:
+    """``overlap(A, B)`` for bases ``A, B: float[D, n]`` (rows span each subspace, not
+    necessarily orthonormal): the mean squared cosine of the principal angles, in [0, 1]."""
+
+    def body() -> str:
+        rng = np.random.default_rng(2)
+        a = rng.normal(size=(3, 12))
+        mix = rng.normal(size=(3, 3)) + 3 * np.eye(3)  # another basis of the same subspace
+        expect(_close(float(overlap(a, mix @ a)), 1.0), "the same subspace written in another "
+               "basis must give 1: orthonormalise each basis first (np.linalg.qr of A.T).")
+        b = rng.normal(size=(3, 12))
+        qa, qb = _orthonormal_rows(a), _orthonormal_rows(b)
+        right = float(np.sum((qa @ qb.T) ** 2) / 3)
+        out = float(overlap(a, b))
+        expect(not _close(out, np.sqrt(right)), "square the cosines: the answer is "
+               "||Qa Qbᵀ||_F² / D, not its square root.")
+        expect(_close(out, right), f"expected {right:.4f}, got {out:.4f}. With orthonormal "
+               "rows Qa, Qb the answer is the squared Frobenius norm of Qa @ Qb.T divided by D.")
+        e = np.eye(12)
+        expect(_close(float(overlap(e[:3], e[3:6])), 0.0), "orthogonal subspaces must give 0.")
+        return "correct! 1 means the same subspace, about D/n means unrelated random ones."
+
+    return run_check("subspace overlap", body)
+
+
+# --------------------------------------------------------------------------- notebook 03
+def check_dae_loss(dae_loss: Callable[[nnx.Module, jax.Array, jax.Array], jax.Array]
+                   ) -> CheckResult:
+    """``dae_loss(model, x_clean, x_noisy)`` = L(x, g(f(x̃))): ‖x − model(x̃)‖² summed over
+    pixels, averaged over the batch. x_clean, x_noisy: float32[N, 784] in [0, 1]."""
+
+    def body() -> str:
+        from course_utils.models import MLPAutoencoder
+
+        rng = np.random.default_rng(0)
+        model = MLPAutoencoder(4, hidden=(16,), rngs=nnx.Rngs(0))
+        x = jnp.asarray(rng.random((6, 784), dtype=np.float32))
+        x_noisy = jnp.asarray(rng.random((6, 784), dtype=np.float32))
+        out = dae_loss(model, x, x_noisy)
+        expect(np.ndim(out) == 0, f"return one number for the batch, got shape {np.shape(out)}.")
+
+        def sq(target, inp):
+            return float(np.mean(np.sum((np.asarray(target) - np.asarray(model(inp))) ** 2, -1)))
+
+        expect(not _close(out, sq(x_noisy, x_noisy)), "the target must be the CLEAN image: "
+               "compare model(x_noisy) with x_clean, not with x_noisy (that would teach the "
+               "model to reproduce the noise).")
+        expect(not _close(out, sq(x, x)), "feed the model the NOISY image: the loss is "
+               "L(x, g(f(x̃))) — the input is x̃, only the target is clean.")
+        expect(not _close(out, sq(x_noisy, x)), "input and target are swapped: the model "
+               "sees x_noisy and must output x_clean.")
+        diff = np.asarray(x) - np.asarray(model(x_noisy))
+        expect(not _close(out, np.mean(diff**2)), "sum the squared errors over the 784 pixels "
+               "of each image, then average over the images.")
+        right = sq(x, x_noisy)
+        expect(_close(out, right), f"expected {right:.4f}, got {float(out):.4f}.")
+        grads = nnx.grad(lambda m: dae_loss(m, x, x_noisy))(model)
+        leaves = jax.tree_util.tree_leaves(grads)
+        expect(any(float(jnp.abs(g).sum()) > 0 for g in leaves), "the loss has no gradient "
+               "with respect to the model: compute it with jnp operations on model(x_noisy).")
+        return "correct! The model is asked to undo the corruption, not to copy its input."
+
+    return run_check("denoising loss", body)
+
+
+def check_masking_noise(mask: Callable[[jax.Array, float, jax.Array], jax.Array]
+                        ) -> CheckResult:
+    """``mask(x, level, key)``: each pixel of ``x: float32[N, 784]`` becomes 0 with probability
+    ``level``, independently; the other pixels are unchanged. Must work under ``jax.jit``."""
+
+    def body() -> str:
+        x = jnp.full((100, 784), 0.5, jnp.float32)
+        key = jax.random.PRNGKey(0)
+        for level in (0.0, 0.25, 0.7):
+            out = np.asarray(mask(x, level, key))
+            expect(out.shape == x.shape, f"keep the shape {x.shape}, got {out.shape}.")
+            expect(set(np.unique(out)) <= {0.0, 0.5}, "a pixel is either kept as it is or set "
+                   "to 0: do not scale the kept pixels (this is not dropout's 1/(1-p)) and do "
+                   "not add noise.")
+            frac = float(np.mean(out == 0.0))
+            expect(abs(frac - (1 - level)) > 0.02 or abs(level - 0.5) < 0.02,
+                   f"with level={level} you zeroed {frac:.0%} of the pixels: level is the "
+                   "probability of being MASKED, not of being kept.")
+            expect(abs(frac - level) < 0.02, f"with level={level} about {level:.0%} of the "
+                   f"pixels should be 0, you zeroed {frac:.0%}.")
+        rows = np.asarray(mask(x, 0.5, key)) == 0.0
+        expect(not np.all(rows == rows[:1]), "every image got the same mask: draw an "
+               "independent random number for every pixel of every image (shape x.shape).")
+        jitted = jax.jit(mask)
+        expect(np.array_equal(np.asarray(jitted(x, 0.3, key)), np.asarray(mask(x, 0.3, key))),
+               "the function should give the same result under jax.jit: use jax.random with "
+               "the key, not numpy's random generator.")
+        return "correct! Masking noise is what Vincent et al. (2008) used for the first DAEs."
+
+    return run_check("masking noise", body)
+
+
+def check_psnr(psnr_fn: Callable[[np.ndarray, np.ndarray], float]) -> CheckResult:
+    """``psnr_fn(x, x_rec)`` in dB for pixels in [0, 1]: the mean over images of
+    10·log10(1 / MSE_i), MSE_i the mean squared error of image i."""
+
+    def body() -> str:
+        rng = np.random.default_rng(0)
+        x = rng.random((5, 784)).astype(np.float32)
+        noise = rng.normal(size=(5, 784)).astype(np.float32) * np.array(
+            [0.01, 0.03, 0.1, 0.2, 0.3], np.float32)[:, None]
+        x_rec = x + noise
+        out = float(psnr_fn(x, x_rec))
+        mse = np.mean((x - x_rec).astype(np.float64) ** 2, axis=1)
+        right = float(np.mean(10 * np.log10(1.0 / mse)))
+        pooled = float(10 * np.log10(1.0 / mse.mean()))
+        expect(not _close(out, pooled), "average the PSNR of each image, not the MSE over "
+               "all images first: the log of a mean is not the mean of the logs.")
+        expect(not _close(out, right / 2) and not _close(out, float(np.mean(
+            20 * np.log10(1.0 / mse)))), "10·log10 of the ratio of squares: "
+               "10·log10(1 / MSE), equivalently 20·log10(1 / RMSE).")
+        expect(not _close(out, -right), "the sign is flipped: a smaller error must give a "
+               "LARGER PSNR.")
+        expect(_close(out, right, rtol=1e-3), f"expected {right:.3f} dB, got {out:.3f}.")
+        return "correct! +10 dB means 10 times smaller squared error."
+
+    return run_check("PSNR", body)
+
+
+# --------------------------------------------------------------------------- notebook 04
+def _small_autoencoder() -> nnx.Module:
+    from course_utils.models import MLPAutoencoder
+
+    return MLPAutoencoder(6, hidden=(16,), rngs=nnx.Rngs(0))
+
+
+def check_sparse_loss(sparse_loss: Callable[[nnx.Module, jax.Array, float], jax.Array]
+                      ) -> CheckResult:
+    """``sparse_loss(model, x, lam)`` = ‖x − g(f(x))‖² + λ‖f(x)‖₁, each summed over pixels or
+    code units and averaged over the batch. ``model.encode``/``model.decode`` give f and g."""
+
+    def body() -> str:
+        model = _small_autoencoder()
+        x = jnp.asarray(np.random.default_rng(0).random((8, 784), dtype=np.float32))
+        h = np.asarray(model.encode(x), np.float64)
+        rec = float(np.mean(np.sum((np.asarray(x, np.float64) - np.asarray(model(x))) ** 2, 1)))
+        lam = 0.5
+        out = sparse_loss(model, x, lam)
+        expect(np.ndim(out) == 0, f"return one number for the batch, got shape {np.shape(out)}.")
+        expect(not _close(out, rec), "that is the reconstruction loss alone: add lam times the "
+               "L1 norm of the code h = model.encode(x).")
+        expect(not _close(out, rec + lam * np.mean(np.sum(h**2, 1))), "‖h‖₁ sums the absolute "
+               "values |h_j|, not their squares (that would be an L2 penalty).")
+        expect(not _close(out, rec + lam * np.mean(np.sum(h, 1))), "take the absolute value: "
+               "codes can be negative, and −3 is not sparser than 0.")
+        expect(not _close(out, rec + lam * np.mean(np.abs(h))), "sum |h_j| over the code units "
+               "(as the reconstruction error sums over pixels), then average over the batch.")
+        expect(not _close(out, lam * rec + np.mean(np.sum(np.abs(h), 1))), "λ multiplies the "
+               "penalty, not the reconstruction error.")
+        right = rec + lam * np.mean(np.sum(np.abs(h), 1))
+        expect(_close(out, right), f"for this batch the loss should be {right:.4f}, yours gives "
+               f"{float(out):.4f}: reconstruction error (sum over pixels) + lam · Σ_j |h_j|, "
+               "both averaged over the batch.")
+        expect(_close(sparse_loss(model, x, 0.0), rec), "with lam = 0 the loss must equal the "
+               "reconstruction error.")
+        grads = nnx.grad(lambda m: sparse_loss(m, x, lam))(model)
+        expect(all(np.all(np.isfinite(np.asarray(g))) for g in jax.tree_util.tree_leaves(grads)),
+               "the gradient is not finite: use jnp operations.")
+        return "correct! λ trades reconstruction error for a sparser code."
+
+    return run_check("sparse autoencoder loss", body)
+
+
+def check_contractive_penalty(penalty: Callable[[jax.Array, jax.Array, jax.Array], jax.Array]
+                              ) -> CheckResult:
+    """``penalty(kernel, bias, x)``: the closed form of ‖∂h/∂x‖²_F for h = σ(x·W + b),
+    averaged over the batch. kernel: float32[P, D], bias: float32[D], x: float32[N, P]."""
+
+    def body() -> str:
+        from course_utils.penalties import contractive_penalty
+
+        rng = np.random.default_rng(0)
+        kernel = jnp.asarray(rng.normal(0, 0.4, (12, 5)), jnp.float32)
+        bias = jnp.asarray(rng.normal(0, 0.5, 5), jnp.float32)
+        x = jnp.asarray(rng.random((6, 12)), jnp.float32)
+        out = penalty(kernel, bias, x)
+        expect(np.ndim(out) == 0, f"return one number for the batch, got shape {np.shape(out)}: "
+               "sum over units, average over examples.")
+        k = np.asarray(kernel, np.float64)
+        h = 1 / (1 + np.exp(-(np.asarray(x, np.float64) @ k + np.asarray(bias, np.float64))))
+        norms = (k**2).sum(0)
+        right = float(contractive_penalty(lambda v: jax.nn.sigmoid(v @ kernel + bias), x))
+        expect(not _close(out, np.mean(np.sum(h * (1 - h) * norms, 1))), "square the sigmoid's "
+               "derivative too: (∂h_j/∂x_i)² = (h_j(1 − h_j))² W_ij².")
+        expect(not _close(out, np.mean(np.sum((h * (1 - h)) ** 2 * np.sqrt(norms), 1))),
+               "use the SQUARED norm of each column of W, Σ_i W_ij².")
+        expect(not _close(out, np.sqrt(right)), "the penalty is the squared Frobenius norm: no "
+               "square root.")
+        expect(not _close(out, right * len(x)), "average over the examples, do not sum: the "
+               "penalty must not grow with the batch size.")
+        expect(not _close(out, np.mean(np.sum(h**2 * norms, 1))), "the sigmoid's derivative is "
+               "σ'(z) = h(1 − h), not h.")
+        expect(_close(out, right, rtol=1e-4), f"autodiff gives {right:.5f} for this batch, yours "
+               f"{float(out):.5f}. Unit j's gradient is h_j(1 − h_j) times column j of W.")
+        jitted = jax.jit(penalty)(kernel, bias, x)
+        expect(_close(jitted, right, rtol=1e-4), "the function should work under jax.jit: use "
+               "jnp, not numpy.")
+        return "correct! It matches jax.jacrev to float precision, at a fraction of the cost."
+
+    return run_check("contractive penalty (closed form)", body)
+
+
+def check_kl_sparsity(kl: Callable[[jax.Array, float], jax.Array]) -> CheckResult:
+    """``kl(h, rho)`` = Σ_j KL(ρ ‖ ρ̂_j), ρ̂_j = the mean of unit j over the batch.
+
+    h: float32[N, D] in (0, 1) (sigmoid codes); rho: the target mean activation."""
+
+    def body() -> str:
+        rng = np.random.default_rng(0)
+        h = jnp.asarray(1 / (1 + np.exp(-rng.normal(-1, 1.5, (16, 6)))), jnp.float32)
+        rho = 0.1
+        out = kl(h, rho)
+        expect(np.ndim(out) == 0, f"return one number, got shape {np.shape(out)}: sum the KL "
+               "divergences of the units.")
+        hh = np.asarray(h, np.float64)
+
+        def kl_of(p, q):
+            return p * np.log(p / q) + (1 - p) * np.log((1 - p) / (1 - q))
+
+        rho_hat = hh.mean(0)
+        right = float(np.sum(kl_of(rho, rho_hat)))
+        expect(not _close(out, np.mean(np.sum(kl_of(rho, hh), 1))), "average each unit's "
+               "activation over the batch FIRST (ρ̂_j = mean over examples of h_j), then take "
+               "KL(ρ ‖ ρ̂_j): the penalty is about how often a unit fires, not each activation.")
+        expect(not _close(out, np.sum(kl_of(rho_hat, rho))), "the arguments are swapped: "
+               "KL(ρ ‖ ρ̂_j) = ρ log(ρ/ρ̂_j) + (1−ρ) log((1−ρ)/(1−ρ̂_j)).")
+        expect(not _close(out, np.mean(kl_of(rho, rho_hat))), "sum over the units, do not "
+               "average: each unit pays its own penalty.")
+        expect(not _close(out, np.sum(rho * np.log(rho / rho_hat))), "the second term is "
+               "missing: a unit's activation is a Bernoulli variable, (1−ρ) log((1−ρ)/(1−ρ̂_j)).")
+        expect(_close(out, right, rtol=1e-4), f"expected {right:.5f}, got {float(out):.5f}.")
+        expect(_close(kl(jnp.full((4, 3), rho), rho), 0.0), "a unit whose mean activation is "
+               "exactly ρ must cost nothing.")
+        return "correct! This is the sparsity penalty of Ng's sparse-autoencoder notes."
+
+    return run_check("KL sparsity penalty", body)

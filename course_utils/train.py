@@ -19,6 +19,7 @@ model and a loss.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -98,6 +99,11 @@ def iterate_batches(
         yield order[start : start + batch_size]
 
 
+def _bars_off() -> bool:
+    """``TQDM_DISABLE`` set: tqdm ignores it once ``disable=`` is passed, so honour it here."""
+    return os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false")
+
+
 def _checked(pending: list[jax.Array], done: list[np.ndarray], epoch: int) -> np.ndarray:
     """Copy ``pending`` losses to the host, empty the list, and raise if one is NaN or inf."""
     chunk = np.asarray(jax.device_get(jnp.stack(pending)), np.float32)
@@ -153,7 +159,7 @@ def run_training(
     val_losses: list[float] = []
     start = time.perf_counter()
     bar = tqdm(
-        total=epochs * steps_per_epoch, desc=desc, unit="step", disable=not progress,
+        total=epochs * steps_per_epoch, desc=desc, unit="step", disable=not progress or _bars_off(),
         leave=True, mininterval=0.5,
     )
     try:

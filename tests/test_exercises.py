@@ -1,4 +1,6 @@
+import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 from flax import nnx
 
@@ -109,3 +111,235 @@ def test_encoder_check_hints_at_a_hard_coded_input_size():
 def test_encoder_check_asks_for_a_hidden_layer():
     result = ex.check_encoder(OneLayerEncoder)
     assert not result and "hidden layer" in repr(result)
+
+
+# ================================================================ notebook 02
+# ---------------------------------------------------------------- PCA reconstruction
+def right_pca(x_train, x, d):
+    mean = x_train.mean(0)
+    c = np.linalg.svd(x_train - mean, full_matrices=False)[2][:d]
+    return mean + (x - mean) @ c.T @ c
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda xt, x, d: x @ np.linalg.svd(xt, full_matrices=False)[2][:d].T
+     @ np.linalg.svd(xt, full_matrices=False)[2][:d], "centre first"),
+    (lambda xt, x, d: right_pca(x, x, d), "fitted the components on x"),
+    (lambda xt, x, d: right_pca(xt, x, d + 1), "off by one"),
+    (lambda xt, x, d: right_pca(xt, x, d)[:3], "one reconstruction per row"),
+    (lambda xt, x, d: right_pca(xt, x, d) * 1.1, "differs from PCA"),
+])
+def test_pca_check_gives_the_matching_hint(wrong, hint):
+    result = ex.check_pca_reconstruction(wrong)
+    assert not result and hint in repr(result)
+
+
+def test_pca_check_passes_the_right_answer_and_sklearn():
+    from sklearn.decomposition import PCA
+
+    assert ex.check_pca_reconstruction(right_pca)
+    assert ex.check_pca_reconstruction(
+        lambda xt, x, d: (p := PCA(d).fit(xt)).inverse_transform(p.transform(x)))
+
+
+# ---------------------------------------------------------------- AUROC
+def right_auroc(s_in, s_out):
+    diff = np.asarray(s_out)[:, None] - np.asarray(s_in)[None, :]
+    return float(np.mean((diff > 0) + 0.5 * (diff == 0)))
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda i, o: 1 - right_auroc(i, o), "roles are swapped"),
+    (lambda i, o: float(np.mean(np.asarray(o)[:, None] > np.asarray(i)[None, :])), "ties"),
+    (lambda i, o: float(np.mean(o) > np.mean(i)), "expected"),
+])
+def test_auroc_check_gives_the_matching_hint(wrong, hint):
+    result = ex.check_auroc(wrong)
+    assert not result and hint in repr(result)
+
+
+def test_auroc_check_passes_the_right_answer():
+    assert ex.check_auroc(right_auroc)
+
+
+# ---------------------------------------------------------------- subspace overlap
+def right_overlap(a, b):
+    qa = np.linalg.qr(np.asarray(a, np.float64).T)[0].T
+    qb = np.linalg.qr(np.asarray(b, np.float64).T)[0].T
+    return float(np.sum((qa @ qb.T) ** 2) / len(qa))
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda a, b: float(np.sum((a @ b.T) ** 2) / len(a)), "orthonormalise"),
+    (lambda a, b: np.sqrt(right_overlap(a, b)), "square the cosines"),
+    (lambda a, b: right_overlap(a, b) * len(a), "another basis must give 1"),
+])
+def test_subspace_check_gives_the_matching_hint(wrong, hint):
+    result = ex.check_subspace_overlap(wrong)
+    assert not result and hint in repr(result)
+
+
+def test_subspace_check_passes_the_right_answer():
+    assert ex.check_subspace_overlap(right_overlap)
+
+
+# ================================================================ notebook 03
+# ---------------------------------------------------------------- denoising loss
+def right_dae_loss(model, x_clean, x_noisy):
+    return jnp.mean(jnp.sum((x_clean - model(x_noisy)) ** 2, axis=-1))
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda m, x, xn: jnp.mean(jnp.sum((xn - m(xn)) ** 2, axis=-1)), "CLEAN image"),
+    (lambda m, x, xn: jnp.mean(jnp.sum((x - m(x)) ** 2, axis=-1)), "NOISY image"),
+    (lambda m, x, xn: jnp.mean(jnp.sum((xn - m(x)) ** 2, axis=-1)), "swapped"),
+    (lambda m, x, xn: jnp.mean((x - m(xn)) ** 2), "sum the squared errors"),
+    (lambda m, x, xn: jnp.sum((x - m(xn)) ** 2, axis=-1), "one number"),
+    (lambda m, x, xn: jnp.mean(jnp.sum(jnp.abs(x - m(xn)), axis=-1)), "expected"),
+])
+def test_dae_loss_check_gives_the_matching_hint(wrong, hint):
+    result = ex.check_dae_loss(wrong)
+    assert not result and hint in repr(result)
+
+
+def test_dae_loss_check_passes_the_right_answer():
+    assert ex.check_dae_loss(right_dae_loss)
+
+
+# ---------------------------------------------------------------- masking noise
+def right_masking(x, level, key):
+    return jnp.where(jax.random.uniform(key, x.shape) < level, 0.0, x)
+
+
+def numpy_masking(x, level, key):
+    return jnp.where(np.random.default_rng().random(x.shape) < level, 0.0, x)
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda x, level, key: jnp.where(jax.random.uniform(key, x.shape) < 1 - level, 0.0, x),
+     "probability of being MASKED"),
+    (lambda x, level, key: jnp.where(jax.random.uniform(key, x.shape) < level, 0.0,
+                                     x / (1 - level + 1e-9)), "do not scale"),
+    (lambda x, level, key: jnp.where(jax.random.uniform(key, x.shape[1:]) < level, 0.0, x),
+     "same mask"),
+    (lambda x, level, key: jnp.where(jax.random.uniform(key, x.shape) < level / 2, 0.0, x),
+     "should be 0"),
+    (numpy_masking, "jax.jit"),
+])
+def test_masking_check_gives_the_matching_hint(wrong, hint):
+    result = ex.check_masking_noise(wrong)
+    assert not result and hint in repr(result)
+
+
+def test_masking_check_passes_the_right_answer_and_the_course_function():
+    from course_utils.noise import add_noise
+
+    assert ex.check_masking_noise(right_masking)
+    assert ex.check_masking_noise(lambda x, level, key: add_noise(x, "masking", level, key=key))
+
+
+# ---------------------------------------------------------------- PSNR
+def right_psnr(x, x_rec):
+    mse = np.mean((np.asarray(x, np.float64) - np.asarray(x_rec, np.float64)) ** 2, axis=1)
+    return float(np.mean(10 * np.log10(1.0 / mse)))
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda x, r: float(10 * np.log10(1 / np.mean((x - r) ** 2))), "log of a mean"),
+    (lambda x, r: 2 * right_psnr(x, r), "10·log10"),
+    (lambda x, r: -right_psnr(x, r), "sign is flipped"),
+    (lambda x, r: right_psnr(x, r) + 1, "expected"),
+])
+def test_psnr_check_gives_the_matching_hint(wrong, hint):
+    result = ex.check_psnr(wrong)
+    assert not result and hint in repr(result)
+
+
+def test_psnr_check_passes_the_right_answer_and_the_metrics_function():
+    from course_utils.metrics import psnr
+
+    assert ex.check_psnr(right_psnr)
+    assert ex.check_psnr(psnr)
+
+
+# ---------------------------------------------------------------- notebook 04: sparse loss
+def right_sparse_loss(model, x, lam):
+    h = model.encode(x)
+    return (jnp.mean(jnp.sum((x - model.decode(h)) ** 2, axis=-1))
+            + lam * jnp.mean(jnp.sum(jnp.abs(h), axis=-1)))
+
+
+def _rec(model, x):
+    return jnp.mean(jnp.sum((x - model(x)) ** 2, axis=-1))
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda m, x, lam: _rec(m, x), "reconstruction loss alone"),
+    (lambda m, x, lam: _rec(m, x) + lam * jnp.mean(jnp.sum(m.encode(x) ** 2, -1)), "squares"),
+    (lambda m, x, lam: _rec(m, x) + lam * jnp.mean(jnp.sum(m.encode(x), -1)), "absolute"),
+    (lambda m, x, lam: _rec(m, x) + lam * jnp.mean(jnp.abs(m.encode(x))), "sum |h_j|"),
+    (lambda m, x, lam: lam * _rec(m, x) + jnp.mean(jnp.sum(jnp.abs(m.encode(x)), -1)),
+     "multiplies the penalty"),
+])
+def test_sparse_loss_check_gives_the_matching_hint(wrong, hint):
+    result = ex.check_sparse_loss(wrong)
+    assert not result and hint in repr(result)
+
+
+def test_sparse_loss_check_passes_the_right_answer():
+    assert ex.check_sparse_loss(right_sparse_loss)
+
+
+# ---------------------------------------------------------------- contractive penalty
+def right_contractive(kernel, bias, x):
+    h = jax.nn.sigmoid(x @ kernel + bias)
+    return jnp.mean(jnp.sum((h * (1 - h)) ** 2 * jnp.sum(kernel**2, axis=0), axis=-1))
+
+
+def _h(kernel, bias, x):
+    return jax.nn.sigmoid(x @ kernel + bias)
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda k, b, x: jnp.mean(jnp.sum(_h(k, b, x) * (1 - _h(k, b, x)) * jnp.sum(k**2, 0), -1)),
+     "square the sigmoid"),
+    (lambda k, b, x: jnp.mean(jnp.sum((_h(k, b, x) * (1 - _h(k, b, x))) ** 2
+                                      * jnp.sqrt(jnp.sum(k**2, 0)), -1)), "SQUARED norm"),
+    (lambda k, b, x: jnp.sqrt(right_contractive(k, b, x)), "no square root"),
+    (lambda k, b, x: right_contractive(k, b, x) * len(x), "average over the examples"),
+    (lambda k, b, x: jnp.mean(jnp.sum(_h(k, b, x) ** 2 * jnp.sum(k**2, 0), -1)), "h(1 − h)"),
+    (lambda k, b, x: jnp.mean(jnp.sum(k**2, 1)), "not yet"),  # crashes or is wrong
+])
+def test_contractive_check_gives_the_matching_hint(wrong, hint):
+    result = ex.check_contractive_penalty(wrong)
+    assert not result and hint in repr(result)
+
+
+def test_contractive_check_passes_the_closed_form_and_the_package_version():
+    from course_utils.penalties import contractive_penalty_sigmoid
+
+    assert ex.check_contractive_penalty(right_contractive)
+    assert ex.check_contractive_penalty(contractive_penalty_sigmoid)
+
+
+# ---------------------------------------------------------------- KL sparsity
+def _kl(p, q):
+    return p * jnp.log(p / q) + (1 - p) * jnp.log((1 - p) / (1 - q))
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda h, rho: jnp.mean(jnp.sum(_kl(rho, h), -1)), "FIRST"),
+    (lambda h, rho: jnp.sum(_kl(jnp.mean(h, 0), rho)), "swapped"),
+    (lambda h, rho: jnp.mean(_kl(rho, jnp.mean(h, 0))), "do not average"),
+    (lambda h, rho: jnp.sum(rho * jnp.log(rho / jnp.mean(h, 0))), "second term"),
+])
+def test_kl_sparsity_check_gives_the_matching_hint(wrong, hint):
+    result = ex.check_kl_sparsity(wrong)
+    assert not result and hint in repr(result)
+
+
+def test_kl_sparsity_check_passes_the_right_answer_and_the_package_version():
+    from course_utils.penalties import kl_sparsity
+
+    assert ex.check_kl_sparsity(lambda h, rho: jnp.sum(_kl(rho, jnp.mean(h, 0))))
+    assert ex.check_kl_sparsity(kl_sparsity)

@@ -182,3 +182,17 @@ def test_fit_trains_a_classifier_on_image_label_tuples():
     accuracy = float((np.argmax(np.asarray(model(x[500:])), 1) == y[500:]).mean())
     assert accuracy > 0.9
     assert history.val_loss[-1] < 0.5 * history.val_loss[0]
+
+
+def test_tqdm_disable_hides_the_bar_but_keeps_the_summary():
+    code = (
+        "import numpy as np\n"
+        "from course_utils.train import run_training\n"
+        "run_training(lambda s, b: (s, np.float32(1.0)), 0, np.zeros((64, 2)), epochs=2,"
+        " batch_size=8, desc='quiet run')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**__import__("os").environ, "TQDM_DISABLE": "1"}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "quiet run: 2 epochs (16 steps)" in result.stdout
+    assert "16/16" not in result.stderr

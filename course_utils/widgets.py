@@ -1,0 +1,303 @@
+"""Interactive explorers: move a slider, see the model's answer in a few milliseconds.
+
+    explorer = latent_size_explorer(x_test[:10], reconstructions, errors)
+    explorer                              # shows the controls and the image in Jupyter
+    explorer.controls["latent_dim"].value = 5   # what the slider does, from Python (tests)
+    explorer.frames["digits"]             # float32[H, W] in [0, 1]: the image now shown
+
+Why it is fast: the images are ``ipywidgets.Image`` widgets holding PNG bytes that are encoded
+straight from a numpy array with Pillow (about a millisecond), and everything costly (models'
+outputs, the scatter plot's background) is computed once when the explorer is built. No
+matplotlib figure is drawn per move (that would cost 100–200 ms) and ipympl is not needed.
+Works with ipywidgets 7.7 (Colab) and 8.x: only ``Image``, ``HTML``, sliders, ``Dropdown``,
+``HBox``/``VBox`` and ``observe(..., names="value")`` are used.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import ipywidgets as widgets
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+from PIL import Image as PILImage
+
+from course_utils.noise import NOISE_KINDS, add_noise
+from course_utils.viz import MODEL_COLOR, image_mosaic
+
+__all__ = [
+    "Explorer",
+    "decode_png",
+    "latent_plane_explorer",
+    "latent_size_explorer",
+    "noise_explorer",
+    "png_bytes",
+]
+
+
+def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
+    """Encode ``image: float[H, W]`` (gray) or ``float[H, W, 3]`` (RGB) in [0, 1] as PNG bytes.
+
+    scale: each pixel becomes a ``scale × scale`` block (nearest neighbour, so digits stay sharp).
+    """
+    a = np.asarray(image, dtype=np.float32)
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] != 3):
+        raise ValueError(f"image must have shape [H, W] or [H, W, 3], got {a.shape}")
+    a = np.clip(np.rint(a * 255.0), 0, 255).astype(np.uint8)
+    if scale != 1:
+        a = np.repeat(np.repeat(a, scale, axis=0), scale, axis=1)
+    buffer = io.BytesIO()
+    PILImage.fromarray(a).save(buffer, format="png", compress_level=1)
+    return buffer.getvalue()
+
+
+def decode_png(data: bytes, scale: int = 1) -> np.ndarray:
+    """Inverse of ``png_bytes``: ``float32[H, W]`` or ``[H, W, 3]`` in [0, 1] (8-bit precision)."""
+    a = np.asarray(PILImage.open(io.BytesIO(data)), dtype=np.float32) / 255.0
+    return a[::scale, ::scale]
+
+
+@dataclass
+class Explorer:
+    """An interactive view: its ``controls``, its ``images`` and the arrays they show.
+
+    controls: name → slider or dropdown; setting ``.value`` from Python updates the view.
+    images: name → ``ipywidgets.Image`` holding PNG bytes; frames: name → the ``float32``
+    array in [0, 1] behind each image (before scaling); info: an HTML line of numbers.
+    """
+
+    widget: widgets.Widget
+    controls: dict[str, widgets.Widget]
+    images: dict[str, widgets.Image]
+    info: widgets.HTML
+    frames: dict[str, np.ndarray] = field(default_factory=dict)
+    scale: int = 2
+
+    def show(self, name: str, frame: np.ndarray) -> None:
+        """Put ``frame`` (float in [0, 1]) into the image called ``name``."""
+        self.frames[name] = frame
+        self.images[name].value = png_bytes(frame, self.scale)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def _jit_apply(model: nnx.Module | Callable, method: str | None = None) -> Callable:
+    """A jitted ``x -> model(x)`` (or ``model.<method>(x)``) over the model's current state."""
+    if not isinstance(model, nnx.Module):
+        return model
+    graphdef, state = nnx.split(model)
+
+    @jax.jit
+    def apply(state, x):
+        m = nnx.merge(graphdef, state)
+        return getattr(m, method)(x) if method else m(x)
+
+    return lambda x: apply(state, jnp.asarray(x, jnp.float32))
+
+
+def _flat(name: str, images: object) -> np.ndarray:
+    a = np.asarray(images, dtype=np.float32)
+    if a.ndim < 2 or a.shape[0] == 0:
+        raise ValueError(f"{name} must be float[N, 784] or [N, 28, 28] with N ≥ 1, got {a.shape}")
+    return a.reshape(a.shape[0], -1)
+
+
+# --------------------------------------------------------------------------- latent size
+def latent_size_explorer(
+    originals: object,
+    reconstructions: Mapping[int, object],
+    errors: Mapping[int, float] | None = None,
+    *,
+    value: int | None = None,
+    scale: int = 2,
+) -> Explorer:
+    """A slider over latent sizes D: originals (top row) and their reconstructions (bottom).
+
+    originals: ``float[n, 784]`` in [0, 1]; reconstructions: D → ``float[n, 784]`` (computed
+    once, so a move only switches arrays); errors: D → that model's test MSE per pixel.
+    """
+    x = _flat("originals", originals)
+    if not reconstructions:
+        raise ValueError("reconstructions is empty: pass {latent_dim: float[n, 784]}")
+    recs = {int(d): _flat(f"reconstructions[{d}]", r) for d, r in reconstructions.items()}
+    for d, r in recs.items():
+        if r.shape != x.shape:
+            raise ValueError(f"reconstructions[{d}] has shape {r.shape}, originals {x.shape}")
+    dims = sorted(recs)
+    value = dims[0] if value is None else value
+    if value not in recs:
+        raise ValueError(f"value must be one of the latent sizes {dims}, got {value!r}")
+    slider = widgets.SelectionSlider(options=dims, value=value, description="latent D",
+                                     continuous_update=True)
+    image = widgets.Image(format="png")
+    info = widgets.HTML()
+    explorer = Explorer(widgets.VBox([slider, info, image]), {"latent_dim": slider},
+                        {"digits": image}, info, scale=scale)
+
+    def update(change=None) -> None:
+        d = slider.value
+        explorer.show("digits", image_mosaic(np.concatenate([x, recs[d]]), ncols=len(x)))
+        text = f"<b>D = {d}</b> ({784 / d:.0f}× compression): top originals, bottom rebuilt"
+        if errors is not None and d in errors:
+            text += f"; test MSE per pixel <b>{float(errors[d]):.4f}</b>"
+        info.value = text
+
+    slider.observe(update, names="value")
+    update()
+    return explorer
+
+
+# --------------------------------------------------------------------------- latent plane
+def _scatter_background(codes: np.ndarray, labels: np.ndarray, limits, size_px: int):
+    """Render the 2-D codes once with matplotlib; return RGB float[H, W, 3] and a mapping
+    ``(z1, z2) -> (row, col)`` from code coordinates to pixels of that image."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    dpi = 100
+    fig = Figure(figsize=(size_px / dpi, size_px / dpi), dpi=dpi)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.12, 0.1, 0.85, 0.85))
+    cmap = matplotlib.colormaps["tab10"]
+    ax.scatter(codes[:, 0], codes[:, 1], s=2, c=[cmap(int(k) % 10) for k in labels], alpha=0.5)
+    (x0, x1), (y0, y1) = limits
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel("code dimension 1")
+    ax.set_ylabel("code dimension 2")
+    ax.set_title("test codes, coloured by digit", fontsize=9)
+    fig.canvas.draw()
+    rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(np.float32) / 255.0
+    height = rgb.shape[0]
+    transform = ax.transData
+
+    def to_pixel(z1: float, z2: float) -> tuple[int, int]:
+        px, py = transform.transform((z1, z2))
+        return int(round(height - py)), int(round(px))
+
+    return rgb, to_pixel
+
+
+def _draw_marker(rgb: np.ndarray, row: int, col: int, radius: int = 6) -> np.ndarray:
+    out = rgb.copy()
+    h, w, _ = out.shape
+    color = np.array([int(MODEL_COLOR[i:i + 2], 16) / 255 for i in (1, 3, 5)], np.float32)
+    for dr in range(-radius, radius + 1):
+        for r, c in ((row + dr, col), (row, col + dr)):
+            if 0 <= r < h and 0 <= c < w:
+                out[max(r - 1, 0):r + 2, max(c - 1, 0):c + 2] = color
+    return out
+
+
+def latent_plane_explorer(
+    decoder: nnx.Module | Callable,
+    codes: object,
+    labels: object,
+    *,
+    size_px: int = 360,
+    digit_scale: int = 6,
+) -> Explorer:
+    """Two sliders place a point z = (z1, z2) in the 2-D latent plane; the decoder draws g(z).
+
+    decoder: maps ``float32[N, 2]`` → ``float32[N, 784]`` (an NNX module is jitted once).
+    codes: ``float[N, 2]`` test codes and ``labels: int[N]``, drawn once as the background.
+    """
+    c = np.asarray(codes, dtype=np.float32)
+    if c.ndim != 2 or c.shape[1] != 2:
+        raise ValueError(f"codes must have shape [N, 2], got {c.shape}: use a 2-D model")
+    y = np.asarray(labels)
+    lo, hi = np.percentile(c, 0.5, axis=0), np.percentile(c, 99.5, axis=0)
+    pad = 0.1 * (hi - lo)
+    lo, hi = lo - pad, hi + pad
+    background, to_pixel = _scatter_background(c, y, ((lo[0], hi[0]), (lo[1], hi[1])), size_px)
+    decode = _jit_apply(decoder)
+    start = np.median(c, axis=0)
+    sliders = [widgets.FloatSlider(value=float(start[i]), min=float(lo[i]), max=float(hi[i]),
+                                   step=float((hi[i] - lo[i]) / 200), description=f"z{i + 1}",
+                                   continuous_update=True, readout_format=".2f")
+               for i in range(2)]
+    plane, digit = widgets.Image(format="png"), widgets.Image(format="png")
+    info = widgets.HTML()
+    explorer = Explorer(widgets.VBox([widgets.HBox(sliders), info, widgets.HBox([plane, digit])]),
+                        {"z1": sliders[0], "z2": sliders[1]}, {"plane": plane, "digit": digit},
+                        info, scale=1)
+
+    def update(change=None) -> None:
+        z = np.array([[sliders[0].value, sliders[1].value]], np.float32)
+        decoded = np.asarray(decode(z)).reshape(28, 28)
+        explorer.frames["digit"] = decoded
+        digit.value = png_bytes(decoded, digit_scale)
+        explorer.show("plane", _draw_marker(background, *to_pixel(*z[0])))
+        info.value = f"z = ({z[0, 0]:.2f}, {z[0, 1]:.2f}) → the decoder's image g(z), right"
+
+    decode(np.zeros((1, 2), np.float32))  # compile before the first move
+    for s in sliders:
+        s.observe(update, names="value")
+    update()
+    return explorer
+
+
+# --------------------------------------------------------------------------- noise
+def noise_explorer(
+    images: object,
+    plain_model: nnx.Module | Callable,
+    denoisers: Mapping[str, nnx.Module | Callable],
+    *,
+    level: float = 0.4,
+    kind: str = "gaussian",
+    seed: int = 0,
+    levels: Sequence[float] | None = None,
+    scale: int = 2,
+) -> Explorer:
+    """A noise-level slider and a noise-kind menu; rows: noisy, plain AE, DAE, clean.
+
+    images: clean ``float[n, 784]`` in [0, 1]; plain_model: an autoencoder trained on clean
+    images; denoisers: kind → a denoising autoencoder trained on that kind of noise (kinds
+    from ``course_utils.noise.NOISE_KINDS``). The noise for a (kind, level) is
+    ``add_noise(images, kind, level, seed=seed)``, so the same setting always shows the same
+    corruption. The numbers line gives each row's MSE per pixel against the clean images.
+    """
+    x = _flat("images", images)
+    unknown = [k for k in denoisers if k not in NOISE_KINDS]
+    if not denoisers or unknown:
+        raise ValueError(f"denoisers must map noise kinds {NOISE_KINDS} to models, got "
+                         f"{list(denoisers)}")
+    if kind not in denoisers:
+        raise ValueError(f"kind must be one of {list(denoisers)}, got {kind!r}")
+    plain = _jit_apply(plain_model)
+    dae = {k: _jit_apply(m) for k, m in denoisers.items()}
+    levels = [round(float(v), 2) for v in (levels or np.linspace(0.0, 1.0, 21))]
+    start = min(levels, key=lambda v: abs(v - level))
+    slider = widgets.SelectionSlider(options=levels, value=start, description="noise level",
+                                     continuous_update=True)
+    menu = widgets.Dropdown(options=list(denoisers), value=kind, description="noise kind")
+    image = widgets.Image(format="png")
+    info = widgets.HTML()
+    explorer = Explorer(widgets.VBox([widgets.HBox([menu, slider]), info, image]),
+                        {"level": slider, "kind": menu}, {"digits": image}, info, scale=scale)
+    key = jax.random.PRNGKey(seed)
+
+    def update(change=None) -> None:
+        noisy = np.asarray(add_noise(x, menu.value, slider.value, key=key))
+        rows = [noisy, np.asarray(plain(noisy)), np.asarray(dae[menu.value](noisy)), x]
+        explorer.show("digits", image_mosaic(np.concatenate(rows), ncols=len(x)))
+        mse = [float(np.mean((r - x) ** 2)) for r in rows[:3]]
+        info.value = (f"rows: noisy input, plain AE, <b>DAE</b>, clean. MSE per pixel vs clean: "
+                      f"noisy {mse[0]:.4f}, plain AE {mse[1]:.4f}, <b>DAE {mse[2]:.4f}</b>")
+
+    for k in denoisers:  # compile every model once before the first move
+        dae[k](x[:1])
+    plain(x[:1])
+    slider.observe(update, names="value")
+    menu.observe(update, names="value")
+    update()
+    return explorer
+

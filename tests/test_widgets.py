@@ -1,0 +1,110 @@
+"""The explorers' sliders, driven from Python: the image shown must be the model's answer."""
+
+import jax
+import numpy as np
+import pytest
+from flax import nnx
+
+from course_utils.models import MLPAutoencoder
+from course_utils.noise import add_noise
+from course_utils.viz import image_mosaic
+from course_utils.widgets import (
+    decode_png,
+    latent_plane_explorer,
+    latent_size_explorer,
+    noise_explorer,
+    png_bytes,
+)
+
+ATOL = 1 / 255 + 1e-6  # PNG holds 8-bit pixels
+
+
+@pytest.fixture(scope="module")
+def images():
+    return np.random.default_rng(0).random((6, 784), dtype=np.float32)
+
+
+def small_ae(d, seed=0):
+    return MLPAutoencoder(d, hidden=(16,), rngs=nnx.Rngs(seed))
+
+
+def test_png_round_trip_keeps_8_bit_pixels_and_scales_by_whole_pixels():
+    a = np.random.default_rng(1).random((5, 7), dtype=np.float32)
+    back = decode_png(png_bytes(a, scale=3), scale=3)
+    assert back.shape == (5, 7)
+    np.testing.assert_allclose(back, a, atol=ATOL)
+    rgb = np.random.default_rng(2).random((4, 4, 3), dtype=np.float32)
+    np.testing.assert_allclose(decode_png(png_bytes(rgb)), rgb, atol=ATOL)
+    with pytest.raises(ValueError, match=r"shape \[H, W\]"):
+        png_bytes(np.zeros((2, 2, 2)))
+
+
+def test_latent_size_slider_shows_the_chosen_models_reconstructions(images):
+    recs = {d: np.asarray(small_ae(d)(images)) for d in (2, 5, 32)}
+    explorer = latent_size_explorer(images, recs, {2: 0.05, 5: 0.03, 32: 0.008}, value=2)
+    shown = {}
+    for d in (5, 32, 2):
+        before = explorer.images["digits"].value
+        explorer.controls["latent_dim"].value = d
+        assert explorer.images["digits"].value != before
+        want = image_mosaic(np.concatenate([images, recs[d]]), ncols=len(images))
+        np.testing.assert_allclose(decode_png(explorer.images["digits"].value, explorer.scale),
+                                   want, atol=ATOL)
+        assert f"D = {d}</b>" in explorer.info.value
+        shown[d] = explorer.images["digits"].value
+    assert "test MSE per pixel <b>0.0500</b>" in explorer.info.value  # the last choice, D = 2
+    assert len(set(shown.values())) == 3
+
+
+def test_latent_size_explorer_refuses_mismatched_inputs(images):
+    with pytest.raises(ValueError, match="empty"):
+        latent_size_explorer(images, {})
+    with pytest.raises(ValueError, match=r"reconstructions\[2\] has shape"):
+        latent_size_explorer(images, {2: images[:3]})
+    with pytest.raises(ValueError, match="one of the latent sizes"):
+        latent_size_explorer(images, {2: images}, value=7)
+
+
+def test_latent_plane_sliders_show_the_decoders_image_of_the_point(images):
+    model = small_ae(2)
+    codes = np.random.default_rng(3).normal(size=(300, 2)).astype(np.float32)
+    labels = np.arange(300) % 10
+    explorer = latent_plane_explorer(model.decoder, codes, labels)
+    z1, z2 = explorer.controls["z1"], explorer.controls["z2"]
+    for a, b in ((z1.min, z2.max), (0.5 * (z1.min + z1.max), z2.min)):
+        before = (explorer.images["digit"].value, explorer.images["plane"].value)
+        z1.value, z2.value = float(a), float(b)
+        after = (explorer.images["digit"].value, explorer.images["plane"].value)
+        assert after[0] != before[0] and after[1] != before[1]
+        want = np.asarray(model.decode(np.array([[z1.value, z2.value]], np.float32)))
+        np.testing.assert_allclose(explorer.frames["digit"], want.reshape(28, 28), atol=1e-5)
+        np.testing.assert_allclose(decode_png(explorer.images["digit"].value, 6),
+                                   want.reshape(28, 28), atol=ATOL)
+    with pytest.raises(ValueError, match=r"shape \[N, 2\]"):
+        latent_plane_explorer(model.decoder, np.zeros((5, 3)), np.zeros(5))
+
+
+def test_noise_slider_and_menu_show_noisy_plain_denoised_and_clean_rows(images):
+    plain = small_ae(8, seed=0)
+    daes = {"gaussian": small_ae(8, seed=1), "masking": small_ae(8, seed=2)}
+    explorer = noise_explorer(images, plain, daes, level=0.2, seed=5)
+    for kind, level in (("gaussian", 0.6), ("masking", 0.6), ("masking", 0.1)):
+        before = explorer.images["digits"].value
+        explorer.controls["kind"].value = kind
+        explorer.controls["level"].value = level
+        assert explorer.images["digits"].value != before
+        noisy = np.asarray(add_noise(images, kind, level, key=jax.random.PRNGKey(5)))
+        rows = [noisy, np.asarray(plain(noisy)), np.asarray(daes[kind](noisy)), images]
+        want = image_mosaic(np.concatenate(rows), ncols=len(images))
+        np.testing.assert_allclose(explorer.frames["digits"], want, atol=1e-5)
+        np.testing.assert_allclose(decode_png(explorer.images["digits"].value, explorer.scale),
+                                   want, atol=ATOL)
+        mse_dae = float(np.mean((rows[2] - images) ** 2))
+        assert f"DAE {mse_dae:.4f}" in explorer.info.value
+
+
+def test_noise_explorer_refuses_unknown_kinds(images):
+    with pytest.raises(ValueError, match="noise kinds"):
+        noise_explorer(images, small_ae(2), {"speckle": small_ae(2)})
+    with pytest.raises(ValueError, match="kind must be one of"):
+        noise_explorer(images, small_ae(2), {"gaussian": small_ae(2)}, kind="masking")
