@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from course_utils.colab import raw_data_url
+
 __all__ = [
     "DATA_BASE_URL",
     "DATA_SHA256",
@@ -50,7 +52,7 @@ DATA_URL_ENV = "COURSE_DATA_URL"
 CACHE_DIR_ENV = "COURSE_CACHE_DIR"
 
 # Where a package installed without the repository downloads data/ from ($COURSE_DATA_URL wins).
-DATA_BASE_URL = "https://raw.githubusercontent.com/autoencoders-gans-course/course/main/data/"
+DATA_BASE_URL = raw_data_url()  # follows course_utils.colab.REPO / BRANCH
 
 # The one source of the expected checksums; data/SHA256SUMS is written from the same build and a
 # test checks that the two agree. Rebuild both with `python scripts/build_data.py`.
