@@ -13,7 +13,7 @@ PYTEST_FLAGS ?=
 # Jupyter refuses to run as root unless told (containers, CI machines)
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install lab test unit nbval lint notebooks bench lock clean
+.PHONY: install lab test unit nbval lint notebooks bench lock clean test-colab
 
 install: $(STAMP)
 
@@ -42,6 +42,28 @@ nbval: install
 	COURSE_FAST=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
 		notebooks $(PYTEST_FLAGS)
 
+# The same tests on the versions Google Colab ships (requirements/colab.txt, Python 3.13):
+# installing with those versions as constraints also proves pyproject's ranges admit them.
+PYTHON_COLAB ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) python3.13)
+VENV_COLAB   ?= .venv-colab
+COLAB_STAMP  := $(VENV_COLAB)/.installed
+
+$(COLAB_STAMP): pyproject.toml requirements/colab.txt
+	@test -x $(VENV_COLAB)/bin/python || $(PYTHON_COLAB) -m venv $(VENV_COLAB)
+	$(VENV_COLAB)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	$(VENV_COLAB)/bin/python -m pip install --quiet --disable-pip-version-check \
+		-c requirements/colab.txt -e ".[test]" ipykernel
+	@touch $(COLAB_STAMP)
+
+test-colab: $(COLAB_STAMP)
+	@$(VENV_COLAB)/bin/python -c "import sys, jax, flax, optax, ipywidgets, matplotlib; \
+		print('== Colab versions: Python', sys.version.split()[0], '| jax', jax.__version__, \
+		'| flax', flax.__version__, '| optax', optax.__version__, '| ipywidgets', \
+		ipywidgets.__version__, '| matplotlib', matplotlib.__version__)"
+	$(VENV_COLAB)/bin/python -m pytest tests --ignore=tests/test_project.py -p no:cacheprovider $(PYTEST_FLAGS)
+	COURSE_FAST=1 $(VENV_COLAB)/bin/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
+		notebooks $(PYTEST_FLAGS)
+
 # Re-execute every notebook in full mode and store its outputs (what students read first),
 # with an empty model cache, so the stored outputs show a first run, training included.
 NOTEBOOKS ?= notebooks/*.ipynb
@@ -62,4 +84,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV_COLAB) .pytest_cache .ruff_cache
