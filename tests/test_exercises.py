@@ -343,3 +343,73 @@ def test_kl_sparsity_check_passes_the_right_answer_and_the_package_version():
 
     assert ex.check_kl_sparsity(lambda h, rho: jnp.sum(_kl(rho, jnp.mean(h, 0))))
     assert ex.check_kl_sparsity(kl_sparsity)
+
+
+# ---------------------------------------------------------------- notebook 05
+def right_transposed_size(i, k, s, p, output_padding):
+    return (i - 1) * s - 2 * p + k + output_padding
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda i, k, s, p, a: (i + 2 * p - k) // s + 1, "convolution's formula"),
+    (lambda i, k, s, p, a: (i - 1) * s - 2 * p + k, "output_padding"),
+    (lambda i, k, s, p, a: (i - 1) * s - p + k + a, "2p"),
+    (lambda i, k, s, p, a: i * s - 2 * p + k + a, "(i − 1)·s + 1"),
+    (lambda i, k, s, p, a: float((i - 1) * s - 2 * p + k + a), "plain int"),
+])
+def test_transposed_output_size_check_gives_the_matching_hint(wrong, hint):
+    result = ex.check_transposed_output_size(wrong)
+    assert not result and hint in repr(result)
+
+
+def test_transposed_output_size_check_passes_the_formula_and_the_package_version():
+    from course_utils.conv_arithmetic import conv_transpose_output_size
+
+    assert ex.check_transposed_output_size(right_transposed_size)
+    assert ex.check_transposed_output_size(conv_transpose_output_size)
+
+
+def test_stack_sizes_match_real_flax_layers_and_the_check():
+    rngs = nnx.Rngs(0)
+    x = jnp.zeros((1, 28, 28, 1))
+    sizes = []
+    for kind, k, s, pad in ex.STACK_05:
+        cls = nnx.Conv if kind == "conv" else nnx.ConvTranspose
+        x = cls(x.shape[-1], 2, (k, k), strides=s, padding=pad, rngs=rngs)(x)
+        sizes.append(x.shape[1])
+    assert sizes == [24, 12, 6, 12, 16]
+    assert ex.check_stack_sizes(sizes)
+    assert ex.check_stack_sizes(lambda: sizes)
+    assert "not attempted" in repr(ex.check_stack_sizes(lambda: (_ for _ in ()).throw(
+        NotImplementedError)))
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    ([23, 11, 6, 12, 16], "28 − 5 + 1"),
+    ([24, 13, 7, 14, 18], "floor"),
+    ([24, 12, 6, 5, 1], "grows the image"),
+    ([24, 12, 6, 12, 8], "max(k, s)"),
+    ([24, 12, 6], "five"),
+])
+def test_stack_sizes_check_points_at_the_first_wrong_layer(wrong, hint):
+    result = ex.check_stack_sizes(wrong)
+    assert not result and hint.replace("five", "5 numbers") in repr(result)
+
+
+def test_insert_zeros_check():
+    def right(x, s):
+        n, h, w, c = x.shape
+        return jnp.zeros((n, (h - 1) * s + 1, (w - 1) * s + 1, c), x.dtype).at[:, ::s, ::s].set(x)
+
+    def trailing(x, s):
+        n, h, w, c = x.shape
+        return jnp.zeros((n, h * s, w * s, c), x.dtype).at[:, ::s, ::s].set(x)
+
+    def shifted(x, s):
+        return jnp.roll(right(x, s), 1, axis=1)
+
+    assert ex.check_insert_zeros(right)
+    assert "nothing comes after the last pixel" in repr(ex.check_insert_zeros(trailing))
+    assert not ex.check_insert_zeros(shifted)
+    assert "not attempted" in repr(ex.check_insert_zeros(lambda x, s: (_ for _ in ()).throw(
+        NotImplementedError)))
