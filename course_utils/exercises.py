@@ -598,3 +598,86 @@ def check_insert_zeros(insert_zeros: Callable[[jax.Array, int], jax.Array]) -> C
                 "multiplications by the inserted zeros included.")
 
     return run_check("zero insertion", body)
+
+
+# --------------------------------------------------------------------------- notebook 06
+def _gan_logits() -> tuple[jax.Array, jax.Array]:
+    rng = np.random.default_rng(6)
+    real = jnp.asarray(np.concatenate([rng.normal(1.0, 3.0, size=63), [-120.0]]), jnp.float32)
+    fake = jnp.asarray(np.concatenate([rng.normal(-2.0, 3.0, size=63), [-120.0]]), jnp.float32)
+    return real, fake
+
+
+def check_d_loss(d_loss: Callable[[jax.Array, jax.Array], jax.Array]) -> CheckResult:
+    """``d_loss(real_logits, fake_logits)``: −E[log D(x)] − E[log(1 − D(G(z)))], D = sigmoid."""
+
+    def body() -> str:
+        real, fake = _gan_logits()
+        want = -jnp.mean(jax.nn.log_sigmoid(real)) - jnp.mean(jax.nn.log_sigmoid(-fake))
+        got = d_loss(real, fake)
+        expect(np.ndim(got) == 0, f"return one number (the mean over the batch), got shape "
+               f"{np.shape(got)}.")
+        expect(np.isfinite(float(got)), "the loss is not finite: a logit of −120 makes "
+               "sigmoid(·) underflow to 0 and log(0) = −inf. Use jax.nn.log_sigmoid(l) for "
+               "log D and jax.nn.log_sigmoid(−l) for log(1 − D).")
+        expect(not _close(got, -want), "the sign is flipped: D *maximises* V, so its loss to "
+               "minimise is −V.")
+        swapped = -jnp.mean(jax.nn.log_sigmoid(fake)) - jnp.mean(jax.nn.log_sigmoid(-real))
+        expect(not _close(got, swapped), "real and fake are swapped: D should say 1 on real "
+               "data and 0 on generated samples.")
+        expect(_close(got, want), "expected −mean(log D(x_real)) − mean(log(1 − D(x_fake))) "
+               "with D = sigmoid(logit); 1 − sigmoid(l) = sigmoid(−l).")
+        zero = d_loss(jnp.zeros(4), jnp.zeros(4))
+        expect(_close(zero, 2 * np.log(2)), "with all logits 0 (D = 1/2 everywhere) the loss "
+               "must be 2 ln 2.")
+        return "correct! At the equilibrium D = 1/2 it equals 2 ln 2 ≈ 1.386."
+
+    return run_check("discriminator loss", body)
+
+
+def check_nonsaturating_g_loss(g_loss: Callable[[jax.Array], jax.Array]) -> CheckResult:
+    """``g_loss(fake_logits)``: the non-saturating generator loss −E[log D(G(z))]."""
+
+    def body() -> str:
+        _, fake = _gan_logits()
+        want = -jnp.mean(jax.nn.log_sigmoid(fake))
+        got = g_loss(fake)
+        expect(np.ndim(got) == 0, f"return one number (the mean over the batch), got shape "
+               f"{np.shape(got)}.")
+        expect(np.isfinite(float(got)), "the loss is not finite: a logit of −120 makes "
+               "sigmoid underflow to 0. Use "
+               "jax.nn.log_sigmoid(l), not jnp.log(jax.nn.sigmoid(l)).")
+        saturating = jnp.mean(jax.nn.log_sigmoid(-fake))
+        expect(not _close(got, saturating), "that is the *saturating* loss log(1 − D(G(z))); "
+               "the non-saturating one is −log D(G(z)).")
+        expect(not _close(got, -want), "the sign is flipped: G *maximises* log D(G(z)), so "
+               "the loss to minimise is −log D(G(z)).")
+        expect(_close(got, want), "expected −mean(log D(G(z))) with D = sigmoid(logit).")
+        grad = jax.grad(g_loss)(jnp.array([-8.0, 0.0]))
+        expect(_close(grad, [-(1 - jax.nn.sigmoid(-8.0)) / 2, -0.25], 1e-3),
+               "the value is right but the gradient is not; avoid stop_gradient and rounding.")
+        return ("correct! Its gradient w.r.t. the logit is −(1 − D)/N: largest where D "
+                "rejects the sample, exactly where the generator needs it.")
+
+    return run_check("non-saturating generator loss", body)
+
+
+def check_optimal_discriminator(d_star: Callable[[np.ndarray, np.ndarray], np.ndarray]
+                                ) -> CheckResult:
+    """``d_star(p_data, p_g)``: D*(x) = p_data / (p_data + p_g) at each point."""
+
+    def body() -> str:
+        p = np.array([0.4, 0.1, 0.0, 0.3, 2.0])
+        q = np.array([0.4, 0.3, 0.2, 0.0, 0.5])
+        got = np.asarray(d_star(p, q), np.float64)
+        expect(got.shape == p.shape, f"return one value per point, shape {p.shape}, got "
+               f"{got.shape}.")
+        expect(not _close(got, q / (p + q)), "that is the probability of *fake*: D* is the "
+               "share of the real density, p_data / (p_data + p_g).")
+        expect(not _close(got, p / np.maximum(q, 1e-12)) or np.all(np.isfinite(got)),
+               "that is a density ratio p_data / p_g; D* divides by the sum p_data + p_g.")
+        expect(_close(got, p / (p + q)), "expected p_data / (p_data + p_g) elementwise; "
+               "it is in [0, 1] and equals 1/2 where the densities agree.")
+        return ("correct! Where p_g = p_data it is 1/2 everywhere: the lecture's equilibrium.")
+
+    return run_check("optimal discriminator", body)

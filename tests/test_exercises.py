@@ -413,3 +413,38 @@ def test_insert_zeros_check():
     assert not ex.check_insert_zeros(shifted)
     assert "not attempted" in repr(ex.check_insert_zeros(lambda x, s: (_ for _ in ()).throw(
         NotImplementedError)))
+
+
+# ---------------------------------------------------------------- notebook 06
+def test_d_loss_check():
+    def right(r, f):
+        return -jnp.mean(jax.nn.log_sigmoid(r)) - jnp.mean(jax.nn.log_sigmoid(-f))
+
+    def naive(r, f):
+        return -jnp.mean(jnp.log(jax.nn.sigmoid(r))) - jnp.mean(jnp.log(1 - jax.nn.sigmoid(f)))
+
+    assert ex.check_d_loss(right)
+    assert "log_sigmoid" in repr(ex.check_d_loss(naive))
+    assert "sign is flipped" in repr(ex.check_d_loss(lambda r, f: -right(r, f)))
+    assert "swapped" in repr(ex.check_d_loss(lambda r, f: right(f, r)))
+
+
+def test_nonsaturating_g_loss_check():
+    def right(f):
+        return -jnp.mean(jax.nn.log_sigmoid(f))
+
+    assert ex.check_nonsaturating_g_loss(right)
+    assert "saturating" in repr(ex.check_nonsaturating_g_loss(
+        lambda f: jnp.mean(jax.nn.log_sigmoid(-f))))
+    assert "sign is flipped" in repr(ex.check_nonsaturating_g_loss(lambda f: -right(f)))
+    assert "not finite" in repr(ex.check_nonsaturating_g_loss(
+        lambda f: -jnp.mean(jnp.log(jax.nn.sigmoid(f)))))
+
+
+def test_optimal_discriminator_check():
+    from course_utils.gan import optimal_discriminator
+
+    assert ex.check_optimal_discriminator(lambda p, q: p / (p + q))
+    assert ex.check_optimal_discriminator(optimal_discriminator)
+    assert "probability of *fake*" in repr(ex.check_optimal_discriminator(lambda p, q: q / (p + q)))
+    assert not ex.check_optimal_discriminator(lambda p, q: p)

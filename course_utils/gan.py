@@ -1,0 +1,214 @@
+"""Helpers for the GAN notebook (06): toy data sets, the optimal discriminator, mode coverage,
+and a guard that stops a GAN's training loudly instead of silently.
+
+    x = sample_mixture_1d(512, seed=0)                 # float32[512] from a 1-D Gaussian mixture
+    p = mixture_density_1d(grid)                        # its density on a grid
+    d_star = optimal_discriminator(p, kde_1d(g_samples, grid))
+    ring = sample_ring(512, seed=0)                     # float32[512, 2], 8 Gaussians on a circle
+    mode_coverage(g_samples_2d)                         # {"modes_covered": 7, ...}
+    guard = GANGuard()
+    guard.check(d_losses, g_losses)                     # raises on NaN/inf or a collapsed D
+
+The models, losses and training steps are written out in the notebook itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from course_utils.train import NonFiniteLossError
+
+__all__ = [
+    "MIXTURE_1D",
+    "RING_RADIUS",
+    "RING_STD",
+    "DiscriminatorCollapseError",
+    "GANGuard",
+    "NonFiniteLossError",
+    "kde_1d",
+    "mixture_density_1d",
+    "mode_coverage",
+    "optimal_discriminator",
+    "ring_centers",
+    "ring_density",
+    "sample_mixture_1d",
+    "sample_ring",
+]
+
+# A 1-D mixture: (weight, mean, standard deviation) of each component.
+MIXTURE_1D: tuple[tuple[float, float, float], ...] = ((0.5, -1.5, 0.5), (0.5, 1.5, 0.5))
+RING_RADIUS = 2.0  # radius of the circle on which the 8 Gaussians sit
+RING_STD = 0.05  # standard deviation of each of them
+
+
+def _components(components: Sequence[tuple[float, float, float]]) -> np.ndarray:
+    c = np.asarray(components, dtype=np.float64)
+    if c.ndim != 2 or c.shape[1] != 3 or c.shape[0] == 0:
+        raise ValueError("components must be a sequence of (weight, mean, std) triples, "
+                         f"got shape {c.shape}; e.g. ((0.5, -1.5, 0.5), (0.5, 1.5, 0.5))")
+    if np.any(c[:, 0] < 0) or np.any(c[:, 2] <= 0) or c[:, 0].sum() <= 0:
+        raise ValueError("weights must be ≥ 0 (not all 0) and standard deviations > 0, "
+                         f"got {components}")
+    c[:, 0] /= c[:, 0].sum()
+    return c
+
+
+def _check_n(n: object) -> int:
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n <= 0:
+        raise ValueError(f"n must be a positive int, got {n!r} (try 256 or 512)")
+    return int(n)
+
+
+def sample_mixture_1d(n: int, *, seed: int = 0,
+                      components: Sequence[tuple[float, float, float]] = MIXTURE_1D) -> np.ndarray:
+    """``n`` samples ``float32[n]`` from a 1-D Gaussian mixture of (weight, mean, std) triples.
+
+    A single Gaussian is the mixture with one component: ``components=((1.0, 2.0, 0.5),)``.
+    """
+    n, c = _check_n(n), _components(components)
+    rng = np.random.default_rng(seed)
+    k = rng.choice(len(c), size=n, p=c[:, 0])
+    return (c[k, 1] + c[k, 2] * rng.standard_normal(n)).astype(np.float32)
+
+
+def mixture_density_1d(x: object, components: Sequence[tuple[float, float, float]] = MIXTURE_1D
+                       ) -> np.ndarray:
+    """The mixture's density at each point of ``x: float[...]`` (same shape, float64)."""
+    c = _components(components)
+    x = np.asarray(x, np.float64)[..., None]
+    z = (x - c[:, 1]) / c[:, 2]
+    return np.sum(c[:, 0] * np.exp(-0.5 * z**2) / (c[:, 2] * np.sqrt(2 * np.pi)), axis=-1)
+
+
+def kde_1d(samples: object, grid: object, bandwidth: float | None = None) -> np.ndarray:
+    """A Gaussian kernel density estimate of ``samples: float[n]`` at ``grid: float[m]``.
+
+    bandwidth: the kernel's standard deviation; by default Silverman's rule
+    ``0.9 · min(std, IQR/1.34) · n^(-1/5)``. Returns ``float64[m]`` (integrates to 1).
+    """
+    s = np.asarray(samples, np.float64).ravel()
+    if s.size == 0 or not np.all(np.isfinite(s)):
+        raise ValueError("samples must be a non-empty array of finite numbers")
+    if bandwidth is None:
+        iqr = np.subtract(*np.percentile(s, [75, 25]))
+        spread = min(s.std(), iqr / 1.34) if iqr > 0 else s.std()
+        bandwidth = max(0.9 * spread * s.size ** (-0.2), 1e-3)
+    if bandwidth <= 0:
+        raise ValueError(f"bandwidth must be > 0, got {bandwidth}")
+    z = (np.asarray(grid, np.float64)[:, None] - s[None, :]) / bandwidth
+    return np.exp(-0.5 * z**2).sum(axis=1) / (s.size * bandwidth * np.sqrt(2 * np.pi))
+
+
+def optimal_discriminator(p_data: object, p_model: object, eps: float = 1e-12) -> np.ndarray:
+    """``D*(x) = p_data(x) / (p_data(x) + p_g(x))`` from the two densities at the same points.
+
+    Where both densities are (almost) zero, D* is undefined; we return 0.5 there.
+    """
+    p, q = np.asarray(p_data, np.float64), np.asarray(p_model, np.float64)
+    if p.shape != q.shape:
+        raise ValueError(f"p_data and p_model must have the same shape, got {p.shape}, {q.shape}")
+    if np.any(p < 0) or np.any(q < 0):
+        raise ValueError("densities must be ≥ 0")
+    total = p + q
+    return np.where(total > eps, p / np.maximum(total, eps), 0.5)
+
+
+def ring_centers(n_modes: int = 8, radius: float = RING_RADIUS) -> np.ndarray:
+    """The centres ``float32[n_modes, 2]`` of the ring's Gaussians, the first at (radius, 0)."""
+    n_modes = _check_n(n_modes)
+    angles = 2 * np.pi * np.arange(n_modes) / n_modes
+    return (radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)).astype(np.float32)
+
+
+def sample_ring(n: int, *, seed: int = 0, n_modes: int = 8, radius: float = RING_RADIUS,
+                std: float = RING_STD) -> np.ndarray:
+    """``n`` samples ``float32[n, 2]`` from ``n_modes`` equally likely Gaussians on a circle."""
+    n = _check_n(n)
+    rng = np.random.default_rng(seed)
+    centers = ring_centers(n_modes, radius)
+    k = rng.integers(0, n_modes, size=n)
+    return (centers[k] + std * rng.standard_normal((n, 2))).astype(np.float32)
+
+
+def ring_density(points: object, *, n_modes: int = 8, radius: float = RING_RADIUS,
+                 std: float = RING_STD) -> np.ndarray:
+    """The ring's density at ``points: float[..., 2]`` (shape ``[...]``, float64)."""
+    p = np.asarray(points, np.float64)[..., None, :]
+    d2 = np.sum((p - ring_centers(n_modes, radius)) ** 2, axis=-1)
+    return np.mean(np.exp(-0.5 * d2 / std**2), axis=-1) / (2 * np.pi * std**2)
+
+
+def mode_coverage(samples: object, centers: object | None = None, *, std: float = RING_STD,
+                  radius_in_std: float = 3.0, min_share: float = 0.025) -> dict:
+    """How many modes a generator's samples cover, and how many of its samples are good.
+
+    samples: ``float[n, 2]``; centers: ``float[K, 2]`` (default: the 8 ring centres).
+    A sample is **near a mode** when it lies within ``radius_in_std · std`` of that mode's
+    centre; a mode is **covered** when at least ``min_share`` of all samples are near it
+    (default 2.5 %, a fifth of the 12.5 % each mode gets under the data distribution).
+    Returns ``{"modes_covered": int, "n_modes": K, "share_near_a_mode": float in [0, 1],
+    "share_per_mode": float64[K]}``.
+    """
+    s = np.asarray(samples, np.float64)
+    if s.ndim != 2 or s.shape[1] != 2 or s.shape[0] == 0:
+        raise ValueError(f"samples must have shape [n, 2] with n ≥ 1, got {s.shape}")
+    c = ring_centers() if centers is None else np.asarray(centers, np.float64)
+    if not 0 < min_share <= 1:
+        raise ValueError(f"min_share must be in (0, 1], got {min_share} (try 0.025)")
+    finite = np.all(np.isfinite(s), axis=1)
+    d = np.linalg.norm(s[:, None, :] - c[None, :, :], axis=-1)  # [n, K]
+    nearest = np.argmin(np.where(np.isfinite(d), d, np.inf), axis=1)
+    near = finite & (d[np.arange(len(s)), nearest] <= radius_in_std * std)
+    share = np.bincount(nearest[near], minlength=len(c)) / len(s)
+    return {"modes_covered": int(np.sum(share >= min_share)), "n_modes": len(c),
+            "share_near_a_mode": float(near.mean()), "share_per_mode": share}
+
+
+class DiscriminatorCollapseError(RuntimeError):
+    """Raised when the discriminator wins outright: its loss stays near 0 for many steps."""
+
+
+class GANGuard:
+    """Stops GAN training with a clear message instead of letting it fail silently.
+
+    Call ``check(d_losses, g_losses)`` with the losses of the last step or the last few steps
+    (scalars or ``float[n]``). It raises
+
+    - ``NonFiniteLossError`` as soon as a loss is NaN or infinite;
+    - ``DiscriminatorCollapseError`` once the discriminator's loss has stayed below
+      ``d_loss_floor`` for ``patience`` consecutive steps: D separates real from fake
+      perfectly, its gradients to G have vanished, and training will not recover by itself.
+    """
+
+    def __init__(self, *, d_loss_floor: float = 1e-3, patience: int = 200):
+        if not d_loss_floor > 0:
+            raise ValueError(f"d_loss_floor must be > 0, got {d_loss_floor} (try 1e-3)")
+        self.d_loss_floor = float(d_loss_floor)
+        self.patience = _check_n(patience)
+        self.step = 0  # steps checked so far
+        self.low_run = 0  # consecutive steps with D's loss below the floor
+
+    def check(self, d_losses: object, g_losses: object) -> None:
+        d = np.atleast_1d(np.asarray(d_losses, np.float64))
+        g = np.atleast_1d(np.asarray(g_losses, np.float64))
+        if d.shape != g.shape or d.ndim != 1:
+            raise ValueError(f"d_losses and g_losses must be scalars or float[n] of one length, "
+                             f"got shapes {d.shape} and {g.shape}")
+        for i, (dl, gl) in enumerate(zip(d, g, strict=True)):
+            step = self.step + i + 1
+            if not (np.isfinite(dl) and np.isfinite(gl)):
+                raise NonFiniteLossError(
+                    f"at step {step} the discriminator's loss is {dl:g} and the generator's "
+                    f"{gl:g}: training stopped. Lower the learning rates, or compute the losses "
+                    "from logits with log_sigmoid instead of log(sigmoid(...)).")
+            self.low_run = self.low_run + 1 if dl < self.d_loss_floor else 0
+            if self.low_run >= self.patience:
+                raise DiscriminatorCollapseError(
+                    f"the discriminator's loss has stayed below {self.d_loss_floor:g} for "
+                    f"{self.patience} steps (step {step}): D tells real from fake perfectly and "
+                    "the generator gets no useful gradient. Training stopped. Try the "
+                    "non-saturating generator loss, fewer D steps per G step, or a lower D "
+                    "learning rate.")
+        self.step += len(d)

@@ -1,0 +1,107 @@
+"""Toy data, the optimal discriminator, mode coverage and the training guard of notebook 06."""
+
+import numpy as np
+import pytest
+
+from course_utils.gan import (
+    RING_STD,
+    DiscriminatorCollapseError,
+    GANGuard,
+    NonFiniteLossError,
+    kde_1d,
+    mixture_density_1d,
+    mode_coverage,
+    optimal_discriminator,
+    ring_centers,
+    ring_density,
+    sample_mixture_1d,
+    sample_ring,
+)
+
+
+def test_mixture_samples_match_the_mixture_moments():
+    comps = ((0.25, -2.0, 0.5), (0.75, 1.0, 0.3))
+    x = sample_mixture_1d(200_000, seed=0, components=comps)
+    assert x.dtype == np.float32 and x.shape == (200_000,)
+    mean = 0.25 * -2.0 + 0.75 * 1.0
+    var = 0.25 * (0.25 + 4.0) + 0.75 * (0.09 + 1.0) - mean**2
+    assert abs(x.mean() - mean) < 0.01 and abs(x.var() - var) < 0.02
+
+
+def test_mixture_density_integrates_to_one_and_is_seed_free():
+    grid = np.linspace(-8, 8, 4001)
+    assert abs(np.trapezoid(mixture_density_1d(grid), grid) - 1) < 1e-6
+    np.testing.assert_array_equal(sample_mixture_1d(5, seed=3), sample_mixture_1d(5, seed=3))
+
+
+def test_kde_of_many_samples_approaches_the_density():
+    grid = np.linspace(-4, 4, 161)
+    est = kde_1d(sample_mixture_1d(20_000, seed=1), grid)
+    assert abs(np.trapezoid(est, grid) - 1) < 0.01
+    assert np.max(np.abs(est - mixture_density_1d(grid))) < 0.03
+
+
+def test_optimal_discriminator_is_half_where_densities_agree_and_in_unit_interval():
+    p = np.array([0.2, 0.0, 0.3, 0.0])
+    q = np.array([0.2, 0.5, 0.1, 0.0])
+    np.testing.assert_allclose(optimal_discriminator(p, q), [0.5, 0.0, 0.75, 0.5])
+    with pytest.raises(ValueError, match="same shape"):
+        optimal_discriminator(p, q[:2])
+
+
+def test_ring_samples_sit_on_their_modes_and_are_all_covered():
+    centers = ring_centers()
+    assert centers.shape == (8, 2)
+    np.testing.assert_allclose(np.linalg.norm(centers, axis=1), 2.0, rtol=1e-6)
+    cov = mode_coverage(sample_ring(4000, seed=0))
+    assert cov["modes_covered"] == 8 and cov["share_near_a_mode"] > 0.98
+    np.testing.assert_allclose(cov["share_per_mode"], 1 / 8, atol=0.02)
+
+
+def test_ring_density_peaks_at_the_centres():
+    centers = ring_centers()
+    assert ring_density(centers).min() > 1000 * ring_density(np.zeros((1, 2)))[0]
+
+
+def test_a_collapsed_generator_covers_one_mode_and_far_samples_none():
+    rng = np.random.default_rng(0)
+    one = ring_centers()[3] + RING_STD * rng.standard_normal((1000, 2))
+    cov = mode_coverage(one)
+    assert cov["modes_covered"] == 1 and cov["share_per_mode"][3] > 0.97
+    assert mode_coverage(np.zeros((100, 2)))["modes_covered"] == 0
+    nan = np.full((10, 2), np.nan)
+    assert mode_coverage(nan)["share_near_a_mode"] == 0.0
+
+
+def test_a_mode_counts_only_above_the_minimum_share():
+    centers = ring_centers()
+    samples = np.concatenate([np.repeat(centers[:1], 97, axis=0), centers[1:4]])  # 1 % each
+    assert mode_coverage(samples, min_share=0.025)["modes_covered"] == 1
+    assert mode_coverage(samples, min_share=0.01)["modes_covered"] == 4
+
+
+def test_guard_stops_on_nan_and_names_the_step():
+    guard = GANGuard()
+    guard.check([1.3, 1.4], [0.7, 0.7])
+    with pytest.raises(NonFiniteLossError, match="step 4"):
+        guard.check([1.3, np.nan], [0.7, 0.7])
+
+
+def test_guard_stops_a_collapsed_discriminator_after_patience_steps_only():
+    guard = GANGuard(d_loss_floor=1e-3, patience=50)
+    guard.check(np.full(49, 1e-5), np.full(49, 9.0))
+    guard.check(0.5, 1.0)  # one normal step resets the count
+    guard.check(np.full(49, 1e-5), np.full(49, 9.0))
+    with pytest.raises(DiscriminatorCollapseError, match="50 steps"):
+        guard.check(1e-5, 9.0)
+
+
+def test_bad_arguments_say_what_was_wrong():
+    with pytest.raises(ValueError, match="positive int"):
+        sample_ring(0)
+    with pytest.raises(ValueError, match="weight, mean, std"):
+        sample_mixture_1d(5, components=(1.0, 2.0))
+    with pytest.raises(ValueError, match=r"shape \[n, 2\]"):
+        mode_coverage(np.zeros(5))
+    with pytest.raises(ValueError, match="d_loss_floor"):
+        GANGuard(d_loss_floor=0)
