@@ -13,7 +13,7 @@ PYTEST_FLAGS ?=
 # Jupyter refuses to run as root unless told (containers, CI machines)
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install lab test unit nbval lint notebooks bench lock clean test-colab
+.PHONY: install lab test unit nbval lint notebooks bench lock clean test-colab test-browser chromium
 
 install: $(STAMP)
 
@@ -29,7 +29,7 @@ lab: install
 	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) \
 		--ServerApp.root_dir=notebooks --IdentityProvider.token=$(TOKEN) $(ALLOW_ROOT)
 
-test: install lint unit nbval
+test: install lint unit nbval test-browser
 
 lint: install
 	$(BIN)/ruff check .
@@ -41,6 +41,30 @@ unit: install
 nbval: install
 	COURSE_FAST=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
 		notebooks $(PYTEST_FLAGS)
+
+# The notebooks' explorers in a real JupyterLab, driven by Playwright (the `browser` extra) in
+# Debian's Chromium: every notebook with an explorer is run, each slider and menu is moved and
+# must redraw; screenshots and latencies go to artifacts/browser/. Chromium comes from apt when
+# missing (as root, as in CI); otherwise the tests skip with a message. No browser download.
+BROWSER_STAMP := $(VENV)/.installed-browser
+
+$(BROWSER_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(LOCK) -e ".[lab,test,browser]"
+	@touch $(BROWSER_STAMP)
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "Installing Debian's chromium for the browser tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+		else \
+			echo "chromium is missing and only root can install it (sudo apt-get install" \
+				"chromium): the browser tests will be skipped"; \
+		fi; }
+
+test-browser: $(BROWSER_STAMP) chromium
+	COURSE_BROWSER_TESTS=1 $(BIN)/python -m pytest tests/browser -p no:cacheprovider $(PYTEST_FLAGS)
 
 # The same tests on the versions Google Colab ships (requirements/colab.txt, Python 3.13):
 # installing with those versions as constraints also proves pyproject's ranges admit them.
@@ -79,7 +103,7 @@ bench: install
 # Re-pin the test environment after changing pyproject.toml's ranges.
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/python -m pip install --quiet "pip>=24" && .lock-venv/bin/python -m pip install --quiet ".[lab,test]"
+	.lock-venv/bin/python -m pip install --quiet "pip>=24" && .lock-venv/bin/python -m pip install --quiet ".[lab,test,browser]"
 	.lock-venv/bin/python -m pip freeze --exclude course-utils | sort > $(LOCK)
 	rm -rf .lock-venv
 
