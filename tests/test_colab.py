@@ -19,7 +19,8 @@ def test_every_badge_setup_cell_and_readme_link_points_to_the_one_repository():
 
 def copy_of_checkout(tmp_path: Path) -> Path:
     root = tmp_path / "fork"
-    shutil.copytree(REPO / "notebooks", root / "notebooks")
+    shutil.copytree(REPO / "notebooks", root / "notebooks",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     (root / "course_utils").mkdir()
     shutil.copy(REPO / "course_utils" / "colab.py", root / "course_utils" / "colab.py")
     shutil.copy(REPO / "README.md", root / "README.md")

@@ -155,7 +155,9 @@ def lab(tmp_path_factory) -> Lab:
            # window.jupyterapp, for running commands (as JupyterLab's own UI tests do)
            "--LabApp.expose_app_in_browser=True",
            f"--LabApp.user_settings_dir={home / 'settings'}",
-           f"--LabApp.workspaces_dir={home / 'workspaces'}"]
+           f"--LabApp.workspaces_dir={home / 'workspaces'}",
+           # opening a notebook makes a checkpoint: keep it out of the repository
+           f"--FileCheckpoints.checkpoint_dir={home / 'checkpoints'}"]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
     env = dict(os.environ, COURSE_FAST="1", JUPYTER_RUNTIME_DIR=str(home / "runtime"),
