@@ -112,41 +112,73 @@ def load_model(model: M, path: str | os.PathLike, *, config: Mapping[str, Any]) 
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
+    return _fill_from_bytes(model, path.read_bytes(), str(path), config)
+
+
+def load_pretrained(model: M, name: str, *, config: Mapping[str, Any]) -> M:
+    """Fill ``model`` (in place) from the pretrained checkpoint ``data/<name>.msgpack``.
+
+    The file ships in the repository's data/ folder (without the repository, e.g. in Colab, it is
+    downloaded once like the data sets) and is checked against its SHA-256 in
+    ``course_utils.data.PRETRAINED_SHA256`` before it is read. ``model`` is built by the same class
+    that was trained (the notebook's own), and ``config`` must be the one it was trained with.
+    ``python scripts/train_pretrained.py NAME`` rebuilds the file.
+
+    Raises ``ValueError`` for an unknown ``name``, ``course_utils.data.DataChecksumError`` for a
+    corrupted file, and ``CheckpointError`` for a file made for another model or config.
+    """
+    from course_utils.data import PRETRAINED_SHA256, read_verified_bytes
+
+    file_name = f"{name}.msgpack"
+    if file_name not in PRETRAINED_SHA256:
+        known = ", ".join(sorted(n.removesuffix(".msgpack") for n in PRETRAINED_SHA256)) or "none"
+        raise ValueError(f"no pretrained checkpoint named {name!r}; the shipped ones are: {known}")
+    raw = read_verified_bytes(file_name)
     try:
-        envelope = serialization.msgpack_restore(path.read_bytes())
+        return _fill_from_bytes(model, raw, f"data/{file_name}", config)
+    except CheckpointError as err:
+        raise CheckpointError(
+            f"{err}\nThe model or its config differ from what data/{file_name} was trained with: "
+            f"rebuild it with `python scripts/train_pretrained.py {name}`."
+        ) from None
+
+
+def _fill_from_bytes(model: M, raw: bytes, where: str, config: Mapping[str, Any]) -> M:
+    try:
+        envelope = serialization.msgpack_restore(raw)
     except Exception as err:  # truncated or garbage bytes
-        raise CheckpointError(f"{path} is not a readable checkpoint ({err})") from err
+        raise CheckpointError(f"{where} is not a readable checkpoint ({err})") from err
     if not isinstance(envelope, dict) or envelope.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a course-utils checkpoint")
+        raise CheckpointError(f"{where} is not a course-utils checkpoint")
     if envelope.get("version") != VERSION:
         raise CheckpointError(
-            f"{path} has format version {envelope.get('version')}, this course reads {VERSION}"
+            f"{where} has format version {envelope.get('version')}, this course reads {VERSION}"
         )
     want = _config_text(config)
     if envelope.get("config") != want:
         raise CheckpointError(
-            f"{path} was made for another config:\n  file: {envelope.get('config')}\n  "
+            f"{where} was made for another config:\n  file: {envelope.get('config')}\n  "
             f"asked: {want}"
         )
     payload = envelope.get("payload")
     if not isinstance(payload, bytes) or hashlib.sha256(payload).hexdigest() != envelope.get(
         "sha256"
     ):
-        raise CheckpointError(f"{path} is corrupted: its contents do not match their SHA-256")
+        raise CheckpointError(f"{where} is corrupted: its contents do not match their SHA-256")
     arrays = serialization.msgpack_restore(payload)
     flat, treedef, state = _flat_params(model)
     if set(arrays) != set(flat):
         missing = sorted(set(flat) - set(arrays))[:3]
         extra = sorted(set(arrays) - set(flat))[:3]
         raise CheckpointError(
-            f"{path} holds other parameters than this model (missing {missing}, extra {extra})"
+            f"{where} holds other parameters than this model (missing {missing}, extra {extra})"
         )
     leaves = []
     for key, current in flat.items():
         stored = np.asarray(arrays[key])
         if stored.shape != np.shape(current) or stored.dtype != np.asarray(current).dtype:
             raise CheckpointError(
-                f"{path}: parameter {key} has shape {stored.shape} {stored.dtype}, the model "
+                f"{where}: parameter {key} has shape {stored.shape} {stored.dtype}, the model "
                 f"expects {np.shape(current)} {np.asarray(current).dtype}"
             )
         leaves.append(jax.numpy.asarray(stored))

@@ -35,6 +35,7 @@ from course_utils.colab import raw_data_url
 __all__ = [
     "DATA_BASE_URL",
     "DATA_SHA256",
+    "PRETRAINED_SHA256",
     "FASHION_CLASSES",
     "DataChecksumError",
     "DataDownloadError",
@@ -45,6 +46,7 @@ __all__ = [
     "fetch_data_file",
     "load_fashion_mnist",
     "load_mnist",
+    "read_verified_bytes",
 ]
 
 DATA_DIR_ENV = "COURSE_DATA_DIR"
@@ -78,6 +80,17 @@ DATA_SHA256: dict[str, str] = {
 }
 # fmt: on
 # END DATA_SHA256
+
+# The pretrained checkpoints in data/ (msgpack, read by course_utils.checkpoints.load_pretrained),
+# each written with its SHA-256 by `python scripts/train_pretrained.py NAME`.
+# BEGIN PRETRAINED_SHA256 (written by scripts/train_pretrained.py; must agree with data/SHA256SUMS)
+# fmt: off
+PRETRAINED_SHA256: dict[str, str] = {
+    "mnist_classifier.msgpack":
+        "5221b8343cda58ee02b7b4c09a9e2d20e14355079cc2cea1ce1e5bf73d9addb4",
+}
+# fmt: on
+# END PRETRAINED_SHA256
 
 FASHION_CLASSES: tuple[str, ...] = (
     "T-shirt/top",
@@ -225,11 +238,27 @@ def _sha256_hex(data: bytes) -> str:
 
 
 def _expected_sha256(name: str) -> str:
-    try:
+    if name in DATA_SHA256:
         return DATA_SHA256[name]
-    except KeyError:
-        known = ", ".join(sorted(DATA_SHA256)) or "none (DATA_SHA256 is empty)"
-        raise ValueError(f"unknown data file {name!r}; the known files are: {known}") from None
+    if name in PRETRAINED_SHA256:
+        return PRETRAINED_SHA256[name]
+    known = ", ".join(sorted({**DATA_SHA256, **PRETRAINED_SHA256})) or "none"
+    raise ValueError(f"unknown data file {name!r}; the known files are: {known}")
+
+
+def read_verified_bytes(name: str) -> bytes:
+    """The bytes of data file ``name`` (found as ``data_file_path`` finds it), after checking
+    them against their SHA-256; raises ``DataChecksumError`` (and keeps nothing) if they differ.
+
+    For files that are not IDX arrays, such as the pretrained checkpoints (``"*.msgpack"``).
+    """
+    expected = _expected_sha256(name)
+    path = data_file_path(name)
+    raw = path.read_bytes()
+    actual = _sha256_hex(raw)
+    if actual != expected:
+        raise DataChecksumError(_checksum_message(path, expected, actual))
+    return raw
 
 
 def _cache_key(path: Path, expected: str) -> tuple[str, int, int, str]:
@@ -257,11 +286,13 @@ def _load_array(name: str) -> np.ndarray:
 
 
 def _checksum_message(path: Path, expected: str, actual: str) -> str:
+    rebuild = (f"retrain it with `python scripts/train_pretrained.py {path.stem}`"
+               if path.name in PRETRAINED_SHA256 else
+               "rebuild data/ with `python scripts/build_data.py`")
     return (
         f"data file {path} is corrupted or was changed, so it was not loaded: its SHA-256 is "
         f"{actual}, expected {expected}. Restore it: in the repository run `git checkout data/` "
-        f"(or rebuild data/ with `python scripts/build_data.py`); a downloaded copy is "
-        f"downloaded again once you delete it ({path})."
+        f"(or {rebuild}); a downloaded copy is downloaded again once you delete it ({path})."
     )
 
 
@@ -339,7 +370,7 @@ def data_file_path(name: str) -> Path:
     folder = _repo_data_dir()
     if folder is None:
         cached = default_cache_dir() / name
-        if cached.is_file() and _cache_key(cached, DATA_SHA256[name]) in _CACHE:
+        if cached.is_file() and _cache_key(cached, _expected_sha256(name)) in _CACHE:
             return cached  # downloaded and verified earlier in this session
         return fetch_data_file(name)
     path = folder / name
@@ -361,8 +392,9 @@ def fetch_data_file(
 
     The URL is ``base_url + name``, with ``base_url`` defaulting to ``$COURSE_DATA_URL`` and then
     ``DATA_BASE_URL``; ``cache_dir`` defaults to ``default_cache_dir()``. pooch checks the bytes
-    against ``DATA_SHA256[name]`` and keeps only a file that matches; a file already in the cache
-    with the right checksum is not downloaded again. Raises ``DataDownloadError`` (naming the
+    against the file's SHA-256 (in ``DATA_SHA256`` or ``PRETRAINED_SHA256``) and keeps only a
+    file that matches; a file already in the cache with the right checksum is not downloaded
+    again. Raises ``DataDownloadError`` (naming the
     file and the URL) when the server cannot be reached, answers with an error, or sends bytes
     with the wrong checksum.
     """

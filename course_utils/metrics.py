@@ -1,4 +1,5 @@
-"""Pure functions that measure models: reconstruction error, PSNR, classifier probes."""
+"""Pure functions that measure models: reconstruction error, PSNR, classifier probes, and the
+Fréchet distance between feature sets."""
 
 from __future__ import annotations
 
@@ -82,3 +83,32 @@ def knn_accuracy(
     clf = KNeighborsClassifier(n_neighbors=k)
     clf.fit(np.asarray(train_features), np.asarray(train_labels))
     return float(clf.score(np.asarray(test_features), np.asarray(test_labels)))
+
+
+def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
+    """Fréchet distance between Gaussians fitted to two feature sets (as in FID).
+
+    features_a: float[N, F], features_b: float[M, F] (N, M ≥ 2). With means μ and covariances
+    Σ of the rows: ‖μ_a − μ_b‖² + Tr(Σ_a + Σ_b − 2 (Σ_a Σ_b)^½). 0 for identical sets; in the
+    squared units of the features. Computed in float64 with a symmetric square root.
+    """
+    a = np.asarray(features_a, dtype=np.float64)
+    b = np.asarray(features_b, dtype=np.float64)
+    for name, f in (("features_a", a), ("features_b", b)):
+        if f.ndim != 2 or f.shape[0] < 2:
+            raise ValueError(f"{name} must be float[N, F] with N ≥ 2 rows, got shape {f.shape}")
+        if not np.all(np.isfinite(f)):
+            raise ValueError(f"{name} holds NaN or inf values")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"features_a and features_b must have the same number of features, "
+                         f"got {a.shape[1]} and {b.shape[1]}")
+    mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    # Tr((Σa Σb)^½) = Tr((Σa^½ Σb Σa^½)^½): the inner matrix is symmetric positive semidefinite.
+    vals, vecs = np.linalg.eigh(np.atleast_2d(cov_a))
+    root_a = (vecs * np.sqrt(np.clip(vals, 0, None))) @ vecs.T
+    inner = root_a @ np.atleast_2d(cov_b) @ root_a
+    trace_root = np.sum(np.sqrt(np.clip(np.linalg.eigvalsh((inner + inner.T) / 2), 0, None)))
+    value = np.sum((mu_a - mu_b) ** 2) + np.trace(np.atleast_2d(cov_a)) \
+        + np.trace(np.atleast_2d(cov_b)) - 2 * trace_root
+    return float(max(value, 0.0))

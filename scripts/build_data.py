@@ -93,8 +93,6 @@ FASHION_OUT = {
     ),
 }
 
-BEGIN_MARK = "# BEGIN DATA_SHA256"
-END_MARK = "# END DATA_SHA256"
 
 
 # ---------------------------------------------------------------- deterministic writing
@@ -159,25 +157,29 @@ def merged_sha256sums(old_text: str, new_entries: dict[str, str]) -> str:
     return format_sha256sums(entries)
 
 
-def checksum_block(entries: dict[str, str]) -> str:
-    """The ``DATA_SHA256`` constant of course_utils/data.py, between its marker lines."""
+def checksum_block(entries: dict[str, str], constant: str = "DATA_SHA256",
+                   writer: str = "scripts/build_data.py") -> str:
+    """A ``{constant}`` dict of course_utils/data.py (name -> SHA-256), between its marker lines."""
     lines = [
-        f"{BEGIN_MARK} (written by scripts/build_data.py; must agree with data/SHA256SUMS)",
+        f"# BEGIN {constant} (written by {writer}; must agree with data/SHA256SUMS)",
         "# fmt: off",  # keep one 64-character digest per line, under the line length
-        "DATA_SHA256: dict[str, str] = {",
+        f"{constant}: dict[str, str] = {{",
         *(f'    "{name}":\n        "{entries[name]}",' for name in sorted(entries)),
         "}",
         "# fmt: on",
-        END_MARK,
+        f"# END {constant}",
     ]
     return "\n".join(lines)
 
 
-def replace_checksum_block(source: str, entries: dict[str, str]) -> str:
-    pattern = re.compile(re.escape(BEGIN_MARK) + r".*?" + re.escape(END_MARK), re.DOTALL)
+def replace_checksum_block(source: str, entries: dict[str, str], constant: str = "DATA_SHA256",
+                           writer: str = "scripts/build_data.py") -> str:
+    """``source`` (course_utils/data.py) with its ``{constant}`` block rewritten for ``entries``."""
+    begin, end = f"# BEGIN {constant}", f"# END {constant}"
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
     if len(pattern.findall(source)) != 1:
-        raise ValueError(f"expected exactly one {BEGIN_MARK} ... {END_MARK} block in {DATA_PY}")
-    return pattern.sub(lambda _: checksum_block(entries), source)
+        raise ValueError(f"expected exactly one {begin} ... {end} block in {DATA_PY}")
+    return pattern.sub(lambda _: checksum_block(entries, constant, writer), source)
 
 
 # ---------------------------------------------------------------- sources

@@ -10,10 +10,6 @@ import shutil
 import socket
 import struct
 import sys
-import threading
-from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -347,37 +343,6 @@ def test_merged_sha256sums_keeps_other_entries() -> None:
 
 
 # ---------------------------------------------------------------- downloads from a local server
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    requests_seen: list[str]
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self.requests_seen.append(self.path)
-        super().do_GET()
-
-
-@pytest.fixture
-def server(tmp_path, monkeypatch) -> Iterator[tuple[str, Path, list[str]]]:
-    """An HTTP server on 127.0.0.1 serving a tmp folder: (base URL, folder, request paths)."""
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    root = tmp_path / "served"
-    root.mkdir()
-    seen: list[str] = []
-    handler = type("Handler", (_QuietHandler,), {"requests_seen": seen})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/", root, seen
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
 
 
 def test_download_of_good_bytes_is_kept_and_reused(server, tmp_path) -> None:

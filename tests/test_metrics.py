@@ -53,3 +53,54 @@ def test_probe_rejects_features_and_labels_of_different_lengths():
 def test_batched_apply_equals_one_big_call():
     x = np.arange(25, dtype=np.float32).reshape(5, 5)
     np.testing.assert_array_equal(batched_apply(lambda a: a * 2, x, batch_size=2), x * 2)
+
+
+# ---------------------------------------------------------------- Fréchet distance
+from course_utils.metrics import frechet_distance  # noqa: E402
+
+
+def test_frechet_distance_of_a_set_with_itself_is_zero():
+    f = np.random.default_rng(0).normal(size=(500, 6))
+    assert frechet_distance(f, f) == pytest.approx(0.0, abs=1e-8)
+
+
+def test_frechet_distance_of_a_shift_is_the_squared_shift():
+    f = np.random.default_rng(1).normal(size=(400, 5))
+    shift = np.array([1.0, -2.0, 0.5, 0.0, 3.0])
+    assert frechet_distance(f, f + shift) == pytest.approx(np.sum(shift**2), rel=1e-6)
+
+
+@pytest.mark.parametrize("s1, s2", [(1.0, 2.0), (0.5, 3.0), (2.0, 2.0)])
+def test_frechet_distance_matches_the_one_dimensional_closed_form(s1, s2):
+    # For 1-D Gaussians: (μ1 − μ2)² + (σ1 − σ2)², with the sample moments of the sets
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(0.0, s1, size=(3000, 1)), rng.normal(1.0, s2, size=(2000, 1))
+    expected = (a.mean() - b.mean()) ** 2 + (a.std(ddof=1) - b.std(ddof=1)) ** 2
+    assert frechet_distance(a, b) == pytest.approx(expected, rel=1e-8)
+
+
+def test_frechet_distance_matches_the_commuting_covariance_closed_form():
+    # Diagonal covariances commute: Tr(Σa + Σb − 2(ΣaΣb)^½) = Σ_i (σa_i − σb_i)²
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(20000, 3)) * [1.0, 2.0, 3.0]
+    b = rng.normal(size=(20000, 3)) * [2.0, 2.0, 1.0] + 1.0
+    expected = 3 * 1.0 + (1 - 2) ** 2 + 0 + (3 - 1) ** 2
+    assert frechet_distance(a, b) == pytest.approx(expected, rel=0.03)
+
+
+def test_frechet_distance_is_symmetric_and_grows_with_the_difference():
+    rng = np.random.default_rng(4)
+    a, b = rng.normal(size=(300, 8)), rng.normal(size=(300, 8)) * 1.5
+    assert frechet_distance(a, b) == pytest.approx(frechet_distance(b, a), rel=1e-6)
+    assert frechet_distance(a, a * 1.1) < frechet_distance(a, a * 2.0)
+
+
+@pytest.mark.parametrize("a, b, match", [
+    (np.zeros((1, 3)), np.zeros((5, 3)), "features_a must be float\\[N, F\\] with N ≥ 2"),
+    (np.zeros((5, 3)), np.zeros((5, 4)), "same number of features"),
+    (np.full((5, 3), np.nan), np.zeros((5, 3)), "features_a holds NaN"),
+    (np.zeros(5), np.zeros((5, 1)), "features_a must be float\\[N, F\\]"),
+])
+def test_frechet_distance_refuses_bad_input(a, b, match):
+    with pytest.raises(ValueError, match=match):
+        frechet_distance(a, b)

@@ -1,0 +1,128 @@
+"""Tests for course_utils.classifier: the shipped MNIST classifier and the sample scores."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import nnx
+
+from course_utils import classifier
+from course_utils.classifier import (
+    MNISTClassifier,
+    classifier_features,
+    load_classifier,
+    predict_proba,
+    score_samples,
+    test_accuracy,
+    train_classifier,
+)
+from course_utils.data import load_mnist
+from course_utils.layers import Conv
+
+
+@pytest.fixture(scope="module")
+def mnist_test():
+    return load_mnist("test")
+
+
+def test_shipped_classifier_is_at_least_99_percent_accurate():
+    assert test_accuracy() >= 0.99
+
+
+def test_classifier_is_built_from_the_course_conv_layers():
+    model = MNISTClassifier(rngs=nnx.Rngs(0))
+    assert all(isinstance(c, Conv) for c in (model.conv1, model.conv2, model.conv3))
+    assert model(jnp.zeros((2, 28, 28))).shape == (2, 10)
+
+
+@pytest.mark.parametrize("shape", [(5, 28, 28), (5, 28, 28, 1), (5, 784)])
+def test_every_image_layout_gives_the_same_probabilities(shape, mnist_test):
+    x = mnist_test[0][:5]
+    probs = predict_proba(x.reshape(shape))
+    assert probs.shape == (5, 10)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(probs, predict_proba(x), rtol=1e-5, atol=1e-6)
+    assert classifier_features(x.reshape(shape)).shape == (5, classifier.FEATURES)
+
+
+def test_chunked_evaluation_equals_one_batch(mnist_test):
+    x = mnist_test[0][:1500]  # one full chunk of 1,000 and a padded one of 500
+    model = load_classifier()
+    direct = np.asarray(jax.nn.softmax(model(jnp.asarray(x)), axis=-1))
+    np.testing.assert_allclose(predict_proba(x), direct, rtol=1e-4, atol=1e-5)
+
+
+def test_real_test_images_score_like_real_data(mnist_test):
+    x, y = mnist_test
+    scores = score_samples(x[:1000], labels=y[:1000])
+    assert scores["n"] == 1000
+    assert scores["label_accuracy"] >= 0.98
+    assert scores["confident_share"] >= 0.95
+    np.testing.assert_allclose(scores["class_shares"].sum(), 1.0)
+    true_shares = np.bincount(y[:1000], minlength=10) / 1000
+    assert np.abs(scores["class_shares"] - true_shares).max() <= 0.02
+    # real test images are about as far from the test set as real train images are
+    assert scores["frechet"] <= 2 * scores["frechet_floor"]
+
+
+def test_noise_and_a_collapsed_generator_score_badly(mnist_test):
+    rng = np.random.default_rng(0)
+    noise = score_samples(rng.random((500, 28, 28), dtype=np.float32))
+    x, y = mnist_test
+    ones = x[y == 1][:5]
+    collapsed = score_samples(np.repeat(ones, 100, axis=0))  # 500 samples, five distinct 1s
+    real = score_samples(x[:500])
+    assert noise["frechet"] > 10 * real["frechet_floor"]
+    assert collapsed["frechet"] > 5 * real["frechet_floor"]
+    assert collapsed["class_shares"][1] == 1.0
+    # The classifier is confidently wrong on noise (as classifiers are off their data): the
+    # class shares and the Fréchet distance give it away, the confidence alone does not.
+    assert noise["class_shares"].max() > 0.5
+
+
+def test_floor_is_computed_at_the_sample_size(mnist_test):
+    small = score_samples(mnist_test[0][:200])["frechet_floor"]
+    large = score_samples(mnist_test[0][:2000])["frechet_floor"]
+    assert small > large > 0  # fewer samples, larger finite-sample distance
+
+
+@pytest.mark.parametrize("images, match", [
+    (np.zeros((3, 28, 27), np.float32), "images must be float32\\[N, 28, 28\\]"),
+    (np.zeros((0, 28, 28), np.float32), "N ≥ 1"),
+    (np.full((3, 28, 28), -1.0, np.float32), "pass \\(x \\+ 1\\) / 2"),
+    (np.full((3, 28, 28), np.nan, np.float32), "NaN or inf"),
+])
+def test_bad_images_are_refused_with_a_clear_error(images, match):
+    with pytest.raises(ValueError, match=match):
+        score_samples(images)
+
+
+@pytest.mark.parametrize("labels, match", [
+    (np.zeros(4, np.int32), "labels must be int\\[3\\]"),
+    (np.zeros(3, np.float32), "labels must be int\\[3\\]"),
+    (np.array([0, 1, 10]), "digits 0..9"),
+])
+def test_bad_labels_are_refused_with_a_clear_error(labels, match, mnist_test):
+    with pytest.raises(ValueError, match=match):
+        score_samples(mnist_test[0][:3], labels=labels)
+
+
+def test_random_shifts_move_digits_without_losing_ink(mnist_test):
+    x = jnp.asarray(mnist_test[0][:16])
+    shifted = classifier._random_shifts(x, jax.random.key(0))
+    assert shifted.shape == x.shape
+    # MNIST digits sit in the central 20x20 box, so a shift of up to 2 pixels keeps every pixel
+    np.testing.assert_allclose(shifted.sum(axis=(1, 2)), x.sum(axis=(1, 2)), rtol=1e-5)
+    assert not np.allclose(shifted, x)
+    np.testing.assert_array_equal(classifier._random_shifts(x, jax.random.key(0), 0), x)
+
+
+def test_a_short_training_run_learns_far_above_chance():
+    model = MNISTClassifier(rngs=nnx.Rngs(1))
+    accuracy = train_classifier(model, epochs=1, limit=2560, seed=1)
+    assert accuracy > 0.5  # chance is 0.1
+
+
+def test_training_needs_at_least_one_batch():
+    with pytest.raises(ValueError, match="no full batch"):
+        train_classifier(MNISTClassifier(rngs=nnx.Rngs(0)), epochs=1, limit=10)
