@@ -86,8 +86,22 @@ DATA_SHA256: dict[str, str] = {
 # BEGIN PRETRAINED_SHA256 (written by scripts/train_pretrained.py; must agree with data/SHA256SUMS)
 # fmt: off
 PRETRAINED_SHA256: dict[str, str] = {
+    "cgan_mnist.msgpack":
+        "f2094b1e1b00cde03cbbe0282bee36e08b1568986ac9d1f7ef7f87b69efc79ce",
+    "cyclegan_bold.msgpack":
+        "292bd9aa35b3dc5d26abcfdfd21c904db4fa4a0c02565c27065af9424a4afa7e",
+    "cyclegan_bold_no_cycle.msgpack":
+        "7c3bf31544a5d0040d19b1f5757b2266e5ebc28ebd739f226378ce688e8b420d",
+    "dcgan_mnist.msgpack":
+        "dcceec1a26c5fc96438482a806a915e5f3325d0ec3395edbb9f37f101631be99",
     "mnist_classifier.msgpack":
         "5221b8343cda58ee02b7b4c09a9e2d20e14355079cc2cea1ce1e5bf73d9addb4",
+    "pix2pix_gan.msgpack":
+        "adc1ffe0e502dfb41b3cffb1d7ff4f5c8e8540f5152a70d68d8a895a84b8b21b",
+    "pix2pix_l1.msgpack":
+        "8977807f6495416d56e6597f56439ad47ee9761f5b6c9c64213fef3f0d6c571a",
+    "vae_mnist_d20.msgpack":
+        "e1388d3160202e3bdbc5fe196e313c38e7190e488828b09603f2dffaa5cecab8",
 }
 # fmt: on
 # END PRETRAINED_SHA256

@@ -681,3 +681,318 @@ def check_optimal_discriminator(d_star: Callable[[np.ndarray, np.ndarray], np.nd
         return ("correct! Where p_g = p_data it is 1/2 everywhere: the lecture's equilibrium.")
 
     return run_check("optimal discriminator", body)
+
+
+# --------------------------------------------------------------------------- notebook 07
+def _diag_gaussian_kl(mq: np.ndarray, lq: np.ndarray, mp: np.ndarray, lp: np.ndarray
+                      ) -> np.ndarray:
+    return 0.5 * np.sum(lp - lq + (np.exp(lq) + (mq - mp) ** 2) / np.exp(lp) - 1.0, axis=-1)
+
+
+def check_diagonal_gaussian_kl(kl: Callable[..., jax.Array]) -> CheckResult:
+    """``kl(mean_q, logvar_q, mean_p, logvar_p)``: KL(N(μ_q, diag σ_q²) ‖ N(μ_p, diag σ_p²)) in
+    nats, summed over the last axis. All inputs float32[N, D] (log-variances); returns [N]."""
+
+    def body() -> str:
+        rng = np.random.default_rng(7)
+        mq, mp = rng.normal(size=(6, 4)), rng.normal(size=(6, 4))
+        lq, lp = rng.normal(size=(6, 4)) - 0.5, rng.normal(size=(6, 4)) * 0.5
+        args = [jnp.asarray(a, jnp.float32) for a in (mq, lq, mp, lp)]
+        got = np.asarray(kl(*args), np.float64)
+        right = _diag_gaussian_kl(mq, lq, mp, lp)
+        expect(got.shape != (6, 4), "sum over the D latent dimensions: one KL per example, "
+               "shape (N,), not one per dimension.")
+        expect(got.shape == (6,), f"return one KL per example, shape (6,), got {got.shape}: sum "
+               "over the last axis only, not over the batch.")
+        expect(not _close(got, _diag_gaussian_kl(mp, lp, mq, lq)), "the arguments are swapped: "
+               "that is KL(p ‖ q). KL is not symmetric; the expectation is taken under q.")
+        expect(not _close(got, right / 4), "sum over the dimensions instead of averaging them.")
+        expect(not _close(got, 2 * right), "the factor 1/2 is missing.")
+        expect(not _close(got, right + 2.0), "the −1 per dimension is missing (with it, "
+               "KL(q ‖ q) = 0).")
+        expect(not _close(got, _diag_gaussian_kl(mq, lq, 0 * mp, 0 * lp)), "you computed the KL "
+               "to N(0, I): use the second Gaussian's mean and log-variance too (the prior "
+               "N(0, I) is the special case mean_p = 0, logvar_p = 0).")
+        expect(not _close(got, _diag_gaussian_kl(mq, 2 * lq, mp, 2 * lp)), "logvar is log σ², "
+               "so the variance is exp(logvar), not exp(2·logvar).")
+        expect(_close(got, right), f"for the first example the KL is {right[0]:.4f}, yours "
+               f"{got[0]:.4f}. Per dimension: ½[log σ_p² − log σ_q² + (σ_q² + (μ_q − μ_p)²)/σ_p² "
+               "− 1].")
+        same = np.asarray(kl(args[0], args[1], args[0], args[1]), np.float64)
+        expect(_close(same, np.zeros(6)), "the KL of a Gaussian to itself must be 0.")
+        grad = jax.grad(lambda m: jnp.sum(kl(m, args[1], args[2], args[3])))(args[0])
+        expect(_close(grad, (mq - mp) / np.exp(lp), rtol=1e-3), "the value is right but JAX "
+               "cannot differentiate it correctly: use jnp operations.")
+        return ("correct! With mean_p = 0 and logvar_p = 0 it is the notebook's gaussian_kl: "
+                "½ Σ (μ² + σ² − log σ² − 1).")
+
+    return run_check("KL between diagonal Gaussians", body)
+
+
+def check_bernoulli_log_likelihood(log_likelihood: Callable[[jax.Array, jax.Array], jax.Array]
+                                   ) -> CheckResult:
+    """``log_likelihood(logits, x)``: log p(x | z) = Σ_i [x_i log π_i + (1 − x_i) log(1 − π_i)]
+    with π = sigmoid(logits), summed over pixels. logits, x: float32[N, P]; returns float[N]."""
+
+    def body() -> str:
+        rng = np.random.default_rng(3)
+        logits = rng.normal(size=(5, 30)) * 3
+        x = (rng.random((5, 30)) < 0.4).astype(np.float64)
+        got = np.asarray(log_likelihood(jnp.asarray(logits, jnp.float32),
+                                        jnp.asarray(x, jnp.float32)), np.float64)
+        right = np.sum(x * logits - np.logaddexp(0.0, logits), axis=-1)
+        expect(got.shape == (5,), f"return one log-likelihood per image, shape (5,), got "
+               f"{got.shape}: sum over the pixels (the last axis) only.")
+        expect(not _close(got, -right), "the sign is flipped: that is the binary cross-entropy, "
+               "−log p(x|z). Return log p(x|z), which is ≤ 0.")
+        expect(not _close(got, right / 30), "sum over the pixels instead of averaging: the "
+               "pixels are independent given z, so their log-probabilities add up.")
+        probs = 1 / (1 + np.exp(-logits))
+        expect(not _close(got, np.sum(x * probs - np.logaddexp(0.0, probs), -1)),
+               "the inputs are logits: the probability of a 1 is sigmoid(logits).")
+        expect(_close(got, right), f"for the first image log p(x|z) is {right[0]:.4f}, yours "
+               f"{got[0]:.4f}. Use x·log σ(ℓ) + (1 − x)·log σ(−ℓ).")
+        extreme = jnp.asarray([[200.0, -200.0, 200.0, -200.0]], jnp.float32)
+        ones = jnp.asarray([[0.0, 1.0, 1.0, 0.0]], jnp.float32)
+        value = np.asarray(log_likelihood(extreme, ones), np.float64)
+        expect(np.all(np.isfinite(value)), "not finite for logits of ±200: sigmoid(±200) rounds "
+               "to 1 or 0 in float32 and log(0) = −inf. Compute log σ(ℓ) with "
+               "jax.nn.log_sigmoid(ℓ) and log(1 − σ(ℓ)) with jax.nn.log_sigmoid(−ℓ).")
+        expect(_close(value, [-400.0], rtol=1e-3), f"for logits ±200 the answer is −400 "
+               f"(two pixels 200 nats wrong each), yours {value[0]:.2f}.")
+        return ("correct! It is exactly −optax.sigmoid_binary_cross_entropy(logits, x) summed "
+                "over pixels, and stays finite for any logit.")
+
+    return run_check("Bernoulli log-likelihood", body)
+
+
+def check_gaussian_nll(nll: Callable[[jax.Array, jax.Array, float], jax.Array]) -> CheckResult:
+    """``nll(x, mean, s)``: −log N(x; mean, s² I) in nats, summed over pixels, for a scalar
+    standard deviation ``s > 0``. x, mean: float32[N, P]; returns float[N]."""
+
+    def body() -> str:
+        rng = np.random.default_rng(5)
+        x = rng.random((4, 25))
+        mean = rng.random((4, 25))
+        sq = np.sum((x - mean) ** 2, axis=-1)
+        results = {}
+        for s in (0.1, 0.7071067811865476, 2.0):
+            got = np.asarray(nll(jnp.asarray(x, jnp.float32), jnp.asarray(mean, jnp.float32), s),
+                             np.float64)
+            expect(got.shape == (4,), f"return one value per image, shape (4,), got "
+                   f"{got.shape}: sum over the pixels only.")
+            results[s] = got
+        s = 0.1
+        got = results[s]
+        right = sq / (2 * s**2) + 25 / 2 * np.log(2 * np.pi * s**2)
+        expect(not _close(got, -right), "the sign is flipped: return the NEGATIVE "
+               "log-likelihood, which grows with the squared error.")
+        expect(not _close(got, sq), "that is the plain squared error ‖x − mean‖²: divide it by "
+               "2s² and add the log of the Gaussian's normaliser, (P/2)·log(2π s²).")
+        expect(not _close(got, sq / (2 * s**2)), "the normalising constant is missing: "
+               "−log N includes (P/2)·log(2π s²). It does not change the gradient with respect "
+               "to the mean, but it is part of the nats and it depends on s.")
+        expect(not _close(got, sq / s**2 + 25 / 2 * np.log(2 * np.pi * s**2)),
+               "the squared error is divided by 2s², not s².")
+        expect(not _close(got, sq / (2 * s) + 25 / 2 * np.log(2 * np.pi * s)), "s is the "
+               "standard deviation: the variance is s².")
+        expect(not _close(got, right / 25), "sum over the pixels instead of averaging them.")
+        expect(_close(got, right), f"for the first image −log p is {right[0]:.3f}, yours "
+               f"{got[0]:.3f}. Per pixel: (x − mean)²/(2s²) + ½·log(2π s²).")
+        half = results[0.7071067811865476]
+        expect(_close(half - 25 / 2 * np.log(np.pi), sq), "with s² = 1/2 your value minus "
+               "(P/2)·log π should be the squared error ‖x − mean‖²; check the formula for "
+               "other s.")
+        return ("correct! With s² = ½ it is the lecture's ‖x − x'‖² plus a constant: minimising "
+                "the squared error is maximum likelihood under this Gaussian.")
+
+    return run_check("Gaussian negative log-likelihood", body)
+
+
+# --------------------------------------------------------------------------- notebook 06, DCGAN
+def check_slerp(slerp: Callable[[jax.Array, jax.Array, jax.Array], jax.Array]) -> CheckResult:
+    """``slerp(z0, z1, t)``: z0, z1: float[D], t: float[n] in [0, 1] → float[n, D], the points
+    at ``t`` on the great-circle arc from z0 to z1 (spherical linear interpolation)."""
+
+    def body() -> str:
+        rng = np.random.default_rng(16)
+        z0 = jnp.asarray(rng.normal(size=16), jnp.float32)
+        z1 = jnp.asarray(rng.normal(size=16), jnp.float32)
+        t = jnp.linspace(0.0, 1.0, 7)
+        got = np.asarray(slerp(z0, z1, t), np.float64)
+        expect(got.shape != (16, 7), "the axes are swapped: return float[n, D], one row per t "
+               "(shape (7, 16) here), not (D, n).")
+        expect(got.shape == (7, 16), f"return one row per value of t: for 7 values of t and "
+               f"16-D vectors the shape is (7, 16), got {got.shape}.")
+        a, b, tt = np.asarray(z0, np.float64), np.asarray(z1, np.float64), np.asarray(t)[:, None]
+        omega = np.arccos(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
+        want = (np.sin((1 - tt) * omega) * a + np.sin(tt * omega) * b) / np.sin(omega)
+        expect(not _close(got[0], b, 1e-3), "t = 0 must give z0 and t = 1 must give z1: the two "
+               "weights are swapped.")
+        expect(_close(got[0], a, 1e-3) and _close(got[-1], b, 1e-3), "the ends are wrong: "
+               "slerp(z0, z1, 0) must be z0 and slerp(z0, z1, 1) must be z1.")
+        expect(not _close(got, (1 - tt) * a + tt * b, 1e-3), "that is linear interpolation: "
+               "its midpoint is shorter than both ends. Weight z0 by sin((1 − t)Ω)/sin Ω and z1 "
+               "by sin(tΩ)/sin Ω.")
+        expect(_close(got, want, 1e-3), "the ends are right but the points between are not: "
+               "Ω is the angle between z0 and z1, arccos(z0·z1 / (‖z0‖ ‖z1‖)) (in radians).")
+        # two vectors of one norm: every point on the arc keeps that norm
+        c = 3.0 * a / np.linalg.norm(a)
+        d = 3.0 * b / np.linalg.norm(b)
+        arc = np.asarray(slerp(jnp.asarray(c, jnp.float32), jnp.asarray(d, jnp.float32),
+                               jnp.asarray([0.25, 0.5, 0.75])), np.float64)
+        expect(_close(np.linalg.norm(arc, axis=1), [3.0, 3.0, 3.0], 1e-3),
+               "between two vectors of norm 3 every point should have norm 3.")
+        return ("correct! Between vectors of equal norm the path keeps that norm: every point "
+                "is a z of the size the generator was trained on.")
+
+    return run_check("spherical interpolation", body)
+
+
+# --------------------------------------------------------------------------- notebook 08
+def check_conditional_input(make_input: Callable[[jax.Array, jax.Array], jax.Array]
+                            ) -> CheckResult:
+    """``make_input(z, labels)``: ``[z; one_hot(labels, 10)]``, float32[N, D + 10], for
+    ``z: float32[N, D]`` and ``labels: int32[N]`` in 0..9."""
+
+    def body() -> str:
+        rng = np.random.default_rng(8)
+        z = jnp.asarray(rng.normal(size=(5, 3)), jnp.float32)
+        labels = jnp.asarray([3, 0, 9, 3, 7], jnp.int32)
+        got = np.asarray(make_input(z, labels), np.float64)
+        one_hot = np.eye(10)[np.asarray(labels)]
+        expect(got.shape != (5, 4), "the label went in as one number: encode it as a one-hot "
+               "vector of 10 entries (jax.nn.one_hot(labels, 10)), so that no digit is 'larger' "
+               "than another.")
+        expect(got.shape == (5, 13), f"for z of shape (5, 3) the input should have shape "
+               f"(5, 13): 3 noise values and 10 one-hot entries per example, got {got.shape}.")
+        expect(not _close(got, np.concatenate([one_hot, np.asarray(z)], axis=1)),
+               "the parts are in the other order: noise first, then the one-hot label (the "
+               "generator's first layer expects [z; e_y]).")
+        expect(_close(got[:, :3], z), "the first D columns must be z itself, unchanged.")
+        expect(_close(got[:, 3:], one_hot), "the last 10 columns must be the one-hot label: a 1 "
+               "in the column of the digit, 0 elsewhere.")
+        return ("correct! A dense layer on [z; e_y] adds one learned vector per class: a class "
+                "embedding.")
+
+    return run_check("conditional generator input", body)
+
+
+def check_pix2pix_g_loss(g_loss: Callable[..., jax.Array]) -> CheckResult:
+    """``g_loss(fake_logits, fakes, targets, l1_weight)``: ``−mean(log D)`` over every patch
+    logit (float32[N, 7, 7]) plus ``l1_weight · mean|fakes − targets|`` (float32[N, 28, 28, 1])."""
+
+    def body() -> str:
+        rng = np.random.default_rng(80)
+        logits = rng.normal(0.0, 3.0, size=(3, 7, 7))
+        logits[0, 0, 0] = -120.0
+        fakes = rng.uniform(-1, 1, size=(3, 28, 28, 1))
+        targets = rng.uniform(-1, 1, size=(3, 28, 28, 1))
+        args = [jnp.asarray(a, jnp.float32) for a in (logits, fakes, targets)]
+        lam = 10.0
+        got = g_loss(*args, lam)
+        expect(np.ndim(got) == 0, f"return one number, got shape {np.shape(got)}: average the "
+               "adversarial term over every patch of every image.")
+        got = float(got)
+        log_d = np.asarray(jax.nn.log_sigmoid(jnp.asarray(logits, jnp.float32)), np.float64)
+        adv = -log_d.mean()
+        l1 = np.abs(fakes - targets).mean()
+        expect(np.isfinite(got), "the loss is not finite: a logit of −120 makes sigmoid "
+               "underflow to 0. Use jax.nn.log_sigmoid(l), not jnp.log(jax.nn.sigmoid(l)).")
+        saturating = np.asarray(jax.nn.log_sigmoid(-jnp.asarray(logits, jnp.float32))).mean()
+        expect(not _close(got, saturating + lam * l1), "that is the saturating term "
+               "log(1 − D); the generator minimises −log D(G(s)) (notebook 06).")
+        expect(not _close(got, adv + l1), "the L1 term is not weighted: multiply it by "
+               "l1_weight.")
+        expect(not _close(got, lam * adv + l1), "the weight belongs to the L1 term, not the "
+               "adversarial one.")
+        expect(not _close(got, adv + lam * ((fakes - targets) ** 2).mean()), "that is the squared "
+               "error: pix2pix uses L1, the mean *absolute* difference, which blurs less.")
+        expect(not _close(got, adv + lam * np.abs(fakes - targets).sum() / 3), "average the "
+               "absolute error over pixels too, not only over the images.")
+        expect(not _close(got, -log_d[:, 3, 3].mean() + lam * l1), "use every patch's logit, "
+               "not one: the PatchGAN's loss is the mean over the whole map.")
+        expect(_close(got, adv + lam * l1), f"expected −mean(log_sigmoid(fake_logits)) + "
+               f"l1_weight · mean|fakes − targets| = {adv + lam * l1:.4f}, got {got:.4f}.")
+        return ("correct! The adversarial term asks every patch to look real; the L1 term keeps "
+                "the whole image close to the target.")
+
+    return run_check("pix2pix generator loss", body)
+
+
+PATCH_DISCRIMINATOR_08 = ((4, 2), (4, 2), (3, 1))  # notebook 08's (kernel, stride) per layer
+
+
+def check_patch_receptive_field(receptive_field: Callable[[object], int]) -> CheckResult:
+    """``receptive_field([(kernel_size, stride), ...])``: the side of the input patch one output
+    of the stack sees, ``1 + Σ_l (k_l − 1) Π_{j<l} s_j``."""
+
+    def body() -> str:
+        from course_utils.cgan import receptive_field as right
+
+        expect(int(receptive_field([(3, 1)])) == 3, "one 3×3 convolution sees a 3×3 patch: "
+               "the answer for [(3, 1)] is 3.")
+        expect(int(receptive_field([(3, 1), (3, 1)])) == 5, "two stacked 3×3 convolutions "
+               "(stride 1) see 5×5: each layer adds k − 1 pixels, here 1 + 2 + 2.")
+        two = int(receptive_field([(3, 2), (3, 1)]))
+        expect(two != 5, "the stride matters: after a stride-2 layer, neighbouring outputs are "
+               "2 input pixels apart, so the next layer's k − 1 extra taps reach 2·(k − 1) "
+               "pixels further. Multiply by the product of the earlier strides.")
+        expect(two != 9, "multiply each layer's (k − 1) by the strides *before* it, not "
+               "including its own: [(3, 2), (3, 1)] sees 1 + 2 + 2·2 = 7 pixels.")
+        expect(two == 7, f"[(3, 2), (3, 1)] should give 7 (1 + 2 + 2·2), got {two}.")
+        for layers in ([(4, 2), (4, 2)], [(5, 1), (3, 2), (3, 2), (1, 1)], [(7, 3), (2, 2)]):
+            got = int(receptive_field(layers))
+            expect(got == right(layers), f"for {layers} the field is {right(layers)} pixels, "
+                   f"got {got}.")
+        size = right(PATCH_DISCRIMINATOR_08)
+        return (f"correct! Each logit of the notebook's PatchDiscriminator sees a {size}×{size} "
+                f"patch: {size * size / 784:.0%} of a 28×28 digit.")
+
+    return run_check("PatchGAN receptive field", body)
+
+
+def check_cycle_loss(cycle_loss: Callable[..., jax.Array]) -> CheckResult:
+    """``cycle_loss(x_to_y, y_to_x, x, y)``: ``mean|y_to_x(x_to_y(x)) − x| +
+    mean|x_to_y(y_to_x(y)) − y|`` for two translators (image → image) and a batch of each."""
+
+    def body() -> str:
+        rng = np.random.default_rng(88)
+        x = jnp.asarray(rng.uniform(-1, 1, size=(4, 28, 28, 1)), jnp.float32)
+        y = jnp.asarray(rng.uniform(-1, 1, size=(4, 28, 28, 1)), jnp.float32)
+
+        def x_to_y(a):  # two different, not inverse, maps: every mistake gives another number
+            return 0.8 * a + 0.1
+
+        def y_to_x(b):
+            return jnp.tanh(1.5 * b) - 0.2
+
+        got = cycle_loss(x_to_y, y_to_x, x, y)
+        expect(np.ndim(got) == 0, f"return one number, got shape {np.shape(got)}.")
+        got = float(got)
+
+        def mae(a, b):
+            return float(jnp.mean(jnp.abs(a - b)))
+
+        forward, backward = mae(y_to_x(x_to_y(x)), x), mae(x_to_y(y_to_x(y)), y)
+        expect(not _close(got, forward), "only the X → Y → X cycle is there: add the "
+               "Y → X → Y cycle, mean|x_to_y(y_to_x(y)) − y|.")
+        expect(not _close(got, backward), "only the Y → X → Y cycle is there: add the "
+               "X → Y → X cycle, mean|y_to_x(x_to_y(x)) − x|.")
+        expect(not _close(got, mae(x_to_y(x), y) + mae(y_to_x(y), x)), "that compares "
+               "translations with the *other* domain's batch, which is not its pair (there are "
+               "no pairs): translate there *and back*, then compare with the input.")
+        expect(not _close(got, mae(x_to_y(x_to_y(x)), x) + mae(y_to_x(y_to_x(y)), y)),
+               "a round trip uses both translators: first x_to_y, then y_to_x for x.")
+        squared = float(jnp.mean((y_to_x(x_to_y(x)) - x) ** 2) + jnp.mean(
+            (x_to_y(y_to_x(y)) - y) ** 2))
+        expect(not _close(got, squared), "that is the squared error: the cycle loss is an L1 "
+               "(mean absolute) error.")
+        expect(not _close(got, (forward + backward) / 2), "add the two directions; do not "
+               "average them.")
+        expect(_close(got, forward + backward), f"expected mean|G(F(x)) − x| + mean|F(G(y)) − y| "
+               f"= {forward + backward:.4f}, got {got:.4f}.")
+        return ("correct! Zero only when each translator undoes the other, which forces F(x) to "
+                "keep what identifies x.")
+
+    return run_check("cycle-consistency loss", body)

@@ -1,5 +1,5 @@
 """Helpers for the GAN notebook (06): toy data sets, the optimal discriminator, mode coverage,
-and a guard that stops a GAN's training loudly instead of silently.
+a guard that stops a GAN's training loudly instead of silently, and a report of sample quality.
 
     x = sample_mixture_1d(512, seed=0)                 # float32[512] from a 1-D Gaussian mixture
     p = mixture_density_1d(grid)                        # its density on a grid
@@ -8,6 +8,7 @@ and a guard that stops a GAN's training loudly instead of silently.
     mode_coverage(g_samples_2d)                         # {"modes_covered": 7, ...}
     guard = GANGuard()
     guard.check(d_losses, g_losses)                     # raises on NaN/inf or a collapsed D
+    print(sample_quality_report(score_samples(x01)))    # the classifier's verdict, with targets
 
 The models, losses and training steps are written out in the notebook itself.
 """
@@ -34,6 +35,7 @@ __all__ = [
     "ring_centers",
     "ring_density",
     "sample_mixture_1d",
+    "sample_quality_report",
     "sample_ring",
 ]
 
@@ -212,3 +214,36 @@ class GANGuard:
                     "non-saturating generator loss, fewer D steps per G step, or a lower D "
                     "learning rate.")
         self.step += len(d)
+
+
+def sample_quality_report(scores: dict, *, share_range: tuple[float, float] = (0.05, 0.15),
+                          min_confident_share: float = 0.9) -> str:
+    """Three lines that read ``course_utils.classifier.score_samples``'s verdict on samples.
+
+    scores: the dict ``score_samples`` returns (``n``, ``frechet``, ``frechet_floor``,
+    ``class_shares`` float[10], ``confident_share``). Each line states a number with its
+    meaning and whether it meets its target: (a) the Fréchet distance next to its real-data
+    floor, (b) every class share within ``share_range``, (c) the share of samples classified
+    with confidence ≥ 0.9 (``score_samples``'s threshold) at least ``min_confident_share``.
+    """
+    missing = [k for k in ("n", "frechet", "frechet_floor", "class_shares", "confident_share")
+               if k not in scores]
+    if missing:
+        raise ValueError(f"scores lacks {missing}: pass the dict that "
+                         "course_utils.classifier.score_samples returns")
+    lo, hi = share_range
+    if not 0 <= lo < hi <= 1:
+        raise ValueError(f"share_range must be (low, high) with 0 ≤ low < high ≤ 1, got "
+                         f"{share_range} (try (0.05, 0.15))")
+    shares = np.asarray(scores["class_shares"], np.float64)
+    n, confident = int(scores["n"]), float(scores["confident_share"])
+    in_range = bool(np.all((shares >= lo) & (shares <= hi)))
+    yes = {True: "yes", False: "NO"}
+    return "\n".join([
+        f"(a) Fréchet distance to the MNIST test set: {scores['frechet']:.1f} "
+        f"(floor: {n:,} real training images score {scores['frechet_floor']:.1f})",
+        "(b) class shares: " + ", ".join(f"{d}: {s:.1%}" for d, s in enumerate(shares))
+        + f"; all {len(shares)} between {lo:.0%} and {hi:.0%}: {yes[in_range]}",
+        f"(c) classified with confidence ≥ 0.9: {confident:.1%} "
+        f"(target ≥ {min_confident_share:.0%}): {yes[confident >= min_confident_share]}",
+    ])

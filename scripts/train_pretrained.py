@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -78,6 +79,30 @@ def _vae20_train(ns: Namespace, model: Any) -> None:
     ns["train_vae20"](model, ns["PRETRAINED_EPOCHS"])
 
 
+def _dcgan_build(ns: Namespace) -> tuple[Any, dict]:
+    return ns["Generator"](rngs=ns["nnx"].Rngs(ns["DCGAN_CONFIG"]["seed"])), ns["DCGAN_CONFIG"]
+
+
+def _dcgan_train(ns: Namespace, model: Any) -> None:
+    """The notebook's own run (make_dcgan, then GANTrainer.train), for the config's steps."""
+    from course_utils.classifier import score_samples
+
+    trainer, steps = ns["make_dcgan"](model), ns["DCGAN_CONFIG"]["generator_steps"]
+    done, start = 0, time.perf_counter()
+    while done < steps:
+        d_losses, g_losses = trainer.train(min(1000, steps - done))
+        done += len(d_losses)
+        seconds = time.perf_counter() - start
+        print(f"dcgan_mnist: {done:,}/{steps:,} generator steps in {seconds:.0f} s; D's loss "
+              f"{d_losses.mean():.3f}, G's {g_losses.mean():.3f} (mean of the last "
+              f"{len(d_losses)})", flush=True)
+    ns["nnx"].update(model, ns["nnx"].state(trainer.models()[0]))
+    model.eval()
+    z = ns["jax"].random.normal(ns["jax"].random.key(123), (1000, ns["Z_DIM"]))
+    print(ns["sample_quality_report"](score_samples((ns["np"].asarray(model(z)) + 1) / 2)))
+    model.train()
+
+
 PRETRAINED: dict[str, Pretrained] = {
     "mnist_classifier": Pretrained(
         description="MNIST classifier behind the sample-quality metrics (course_utils.classifier)",
@@ -85,8 +110,69 @@ PRETRAINED: dict[str, Pretrained] = {
     "vae_mnist_d20": Pretrained(
         description="20-d VAE on binarized MNIST, 30 epochs (notebook 07's train_vae20)",
         notebook="07_variational_autoencoders.ipynb", build=_vae20_build, train=_vae20_train),
+    "dcgan_mnist": Pretrained(
+        description="DCGAN generator on MNIST (notebook 06's Generator, make_dcgan, GANTrainer)",
+        notebook="06_gans.ipynb", build=_dcgan_build, train=_dcgan_train),
 }
 
+
+# notebook 08: conditional GAN, pix2pix (L1 only, L1 + adversarial), CycleGAN (λ = 10 and 0)
+NB08 = "08_conditional_gans.ipynb"
+
+
+def _cgan_build(ns: Namespace) -> tuple[Any, dict]:
+    return ns["Generator"](rngs=ns["nnx"].Rngs(0)), ns["CGAN_CONFIG"]
+
+
+def _cgan_train(ns: Namespace, model: Any) -> None:
+    cfg = ns["CGAN_CONFIG"]
+    ns["train_cgan"](model, ns["Discriminator"](rngs=ns["nnx"].Rngs(1)), cfg["steps"],
+                     batch_size=cfg["batch_size"], lr=cfg["lr"], seed=cfg["seed"])
+
+
+def _pix2pix_entry(name: str) -> Pretrained:
+    def build(ns: Namespace) -> tuple[Any, dict]:
+        weight = ns["PIX2PIX_ADV_WEIGHTS"][name]
+        return ns["UNet"](rngs=ns["nnx"].Rngs(0)), {**ns["PIX2PIX_CONFIG"], "adv_weight": weight}
+
+    def train(ns: Namespace, model: Any) -> None:
+        cfg = ns["PIX2PIX_CONFIG"]
+        ns["train_pix2pix"](model, ns["PatchDiscriminator"](rngs=ns["nnx"].Rngs(1)), cfg["steps"],
+                            adv_weight=ns["PIX2PIX_ADV_WEIGHTS"][name],
+                            l1_weight=cfg["l1_weight"], batch_size=cfg["batch_size"],
+                            lr=cfg["lr"], seed=cfg["seed"])
+
+    kind = "L1 + adversarial" if name.endswith("gan") else "L1 only"
+    return Pretrained(description=f"pix2pix U-Net completing erased digits, {kind} (notebook 08)",
+                      notebook=NB08, build=build, train=train)
+
+
+def _cyclegan_entry(name: str) -> Pretrained:
+    def build(ns: Namespace) -> tuple[Any, dict]:
+        weight = ns["CYCLE_WEIGHTS"][name]
+        return ns["CycleGenerators"](rngs=ns["nnx"].Rngs(0)), {**ns["CYCLE_CONFIG"],
+                                                               "cycle_weight": weight}
+
+    def train(ns: Namespace, model: Any) -> None:
+        cfg = ns["CYCLE_CONFIG"]
+        ns["train_cyclegan"](model, ns["CycleDiscriminators"](rngs=ns["nnx"].Rngs(1)),
+                             cfg["steps"], cycle_weight=ns["CYCLE_WEIGHTS"][name],
+                             batch_size=cfg["batch_size"], lr=cfg["lr"], seed=cfg["seed"])
+
+    kind = "with" if name == "cyclegan_bold" else "without"
+    return Pretrained(description=f"CycleGAN translators, plain <-> bold-ink digits, {kind} the "
+                                  "cycle loss (notebook 08)", notebook=NB08, build=build,
+                      train=train)
+
+
+PRETRAINED.update({
+    "cgan_mnist": Pretrained(description="class-conditional DCGAN generator on MNIST (notebook 08)",
+                             notebook=NB08, build=_cgan_build, train=_cgan_train),
+    "pix2pix_l1": _pix2pix_entry("pix2pix_l1"),
+    "pix2pix_gan": _pix2pix_entry("pix2pix_gan"),
+    "cyclegan_bold": _cyclegan_entry("cyclegan_bold"),
+    "cyclegan_bold_no_cycle": _cyclegan_entry("cyclegan_bold_no_cycle"),
+})
 
 # ----------------------------------------------------------------------------- machinery
 def notebook_namespace(notebook: str | None) -> Namespace:
@@ -132,13 +218,31 @@ def replace_checksum_block(source: str, entries: dict[str, str]) -> str:
                                                 "scripts/train_pretrained.py")
 
 
+def recorded_checksums(source: str) -> dict[str, str]:
+    """The entries of the PRETRAINED_SHA256 block in ``source`` (the text of data.py)."""
+    block = source.split("# BEGIN PRETRAINED_SHA256", 1)[1].split("# END PRETRAINED_SHA256", 1)[0]
+    return dict(re.findall(r'"([^"]+)":\s*"([0-9a-f]{64})"', block))
+
+
 def record_checksum(file_name: str, digest: str) -> None:
-    """Write ``digest`` for ``data/<file_name>`` into SHA256SUMS and data.py's block."""
+    """Write ``digest`` for ``data/<file_name>`` into SHA256SUMS and data.py's block.
+
+    Both files are read again under an exclusive lock right before they are written, so two
+    checkpoints trained at the same time both keep their entries.
+    """
+    import fcntl
+
     from course_utils import data
 
-    SUMS.write_text(_build_data().merged_sha256sums(SUMS.read_text(), {file_name: digest}))
-    entries = {**data.PRETRAINED_SHA256, file_name: digest}
-    DATA_PY.write_text(replace_checksum_block(DATA_PY.read_text(), entries))
+    with open(DATA_PY, "r+", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            SUMS.write_text(_build_data().merged_sha256sums(SUMS.read_text(), {file_name: digest}))
+            source = DATA_PY.read_text()
+            entries = {**recorded_checksums(source), file_name: digest}
+            DATA_PY.write_text(replace_checksum_block(source, entries))
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     data.PRETRAINED_SHA256[file_name] = digest  # this process reads it from now on
 
 

@@ -448,3 +448,261 @@ def test_optimal_discriminator_check():
     assert ex.check_optimal_discriminator(optimal_discriminator)
     assert "probability of *fake*" in repr(ex.check_optimal_discriminator(lambda p, q: q / (p + q)))
     assert not ex.check_optimal_discriminator(lambda p, q: p)
+
+
+# ---------------------------------------------------------------- notebook 07
+def right_kl(mq, lq, mp, lp):
+    return 0.5 * jnp.sum(lp - lq + (jnp.exp(lq) + (mq - mp) ** 2) / jnp.exp(lp) - 1.0, axis=-1)
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda mq, lq, mp, lp: right_kl(mp, lp, mq, lq), "swapped"),
+    (lambda mq, lq, mp, lp: 0.5 * (lp - lq + (jnp.exp(lq) + (mq - mp) ** 2) / jnp.exp(lp) - 1),
+     "one KL per example"),
+    (lambda mq, lq, mp, lp: jnp.sum(right_kl(mq, lq, mp, lp)), "not over the batch"),
+    (lambda mq, lq, mp, lp: right_kl(mq, lq, mp, lp) / mq.shape[-1], "instead of averaging"),
+    (lambda mq, lq, mp, lp: 2 * right_kl(mq, lq, mp, lp), "1/2 is missing"),
+    (lambda mq, lq, mp, lp: right_kl(mq, lq, mp, lp) + mq.shape[-1] / 2, "−1 per dimension"),
+    (lambda mq, lq, mp, lp: right_kl(mq, lq, 0 * mp, 0 * lp), "N(0, I)"),
+    (lambda mq, lq, mp, lp: right_kl(mq, 2 * lq, mp, 2 * lp), "exp(logvar)"),
+    (lambda mq, lq, mp, lp: right_kl(mq, lq, mp, lp) + 0.1, "Per dimension"),
+])
+def test_diagonal_gaussian_kl_check_gives_the_matching_hint(wrong, hint):
+    result = ex.check_diagonal_gaussian_kl(wrong)
+    assert not result and hint in repr(result)
+
+
+def test_diagonal_gaussian_kl_check_passes_the_formula_and_matches_the_standard_normal_case():
+    assert ex.check_diagonal_gaussian_kl(right_kl)
+    rng = np.random.default_rng(0)
+    mean, logvar = rng.normal(size=(3, 5)), rng.normal(size=(3, 5))
+    standard = 0.5 * np.sum(mean**2 + np.exp(logvar) - logvar - 1, axis=-1)
+    np.testing.assert_allclose(ex._diag_gaussian_kl(mean, logvar, 0 * mean, 0 * logvar), standard)
+
+
+def test_diagonal_gaussian_kl_matches_a_monte_carlo_estimate():
+    rng = np.random.default_rng(1)
+    mq, lq, mp, lp = (rng.normal(size=3) * 0.5 for _ in range(4))
+    z = mq + np.exp(0.5 * lq) * rng.normal(size=(400_000, 3))
+
+    def log_density(v, m, lv):
+        return -0.5 * np.sum((v - m) ** 2 / np.exp(lv) + lv + np.log(2 * np.pi), axis=-1)
+
+    estimate = np.mean(log_density(z, mq, lq) - log_density(z, mp, lp))
+    assert abs(estimate - ex._diag_gaussian_kl(mq, lq, mp, lp)) < 0.02
+
+
+def right_log_likelihood(logits, x):
+    return jnp.sum(x * jax.nn.log_sigmoid(logits) + (1 - x) * jax.nn.log_sigmoid(-logits), -1)
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda lg, x: -right_log_likelihood(lg, x), "binary cross-entropy"),
+    (lambda lg, x: right_log_likelihood(lg, x) / x.shape[-1], "instead of averaging"),
+    (lambda lg, x: jnp.sum(right_log_likelihood(lg, x)), "one log-likelihood per image"),
+    (lambda lg, x: jnp.sum(x * jnp.log(jax.nn.sigmoid(lg))
+                           + (1 - x) * jnp.log(1 - jax.nn.sigmoid(lg)), -1), "not finite"),
+    (lambda lg, x: jnp.sum(x * lg - jax.nn.softplus(lg), -1) + 0.5, "yours"),
+])
+def test_bernoulli_log_likelihood_check_gives_the_matching_hint(wrong, hint):
+    result = ex.check_bernoulli_log_likelihood(wrong)
+    assert not result and hint in repr(result)
+
+
+def test_bernoulli_log_likelihood_check_passes_the_right_answer_and_optax():
+    import optax
+
+    assert ex.check_bernoulli_log_likelihood(right_log_likelihood)
+    assert ex.check_bernoulli_log_likelihood(
+        lambda lg, x: -jnp.sum(optax.sigmoid_binary_cross_entropy(lg, x), -1))
+
+
+def test_bernoulli_log_likelihood_check_hints_at_probabilities_used_as_logits():
+    def treats_logits_as_probabilities(lg, x):
+        p = jax.nn.sigmoid(lg)  # the student applies sigmoid to already-"probabilities"
+        return jnp.sum(x * p - jax.nn.softplus(p), -1)
+
+    result = ex.check_bernoulli_log_likelihood(treats_logits_as_probabilities)
+    assert not result and "sigmoid(logits)" in repr(result)
+
+
+def right_gaussian_nll(x, mean, s):
+    return jnp.sum((x - mean) ** 2 / (2 * s**2) + 0.5 * jnp.log(2 * jnp.pi * s**2), axis=-1)
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda x, m, s: -right_gaussian_nll(x, m, s), "sign is flipped"),
+    (lambda x, m, s: jnp.sum((x - m) ** 2, -1), "plain squared error"),
+    (lambda x, m, s: jnp.sum((x - m) ** 2 / (2 * s**2), -1), "normalising constant"),
+    (lambda x, m, s: jnp.sum((x - m) ** 2 / s**2 + 0.5 * jnp.log(2 * jnp.pi * s**2), -1),
+     "not s²"),
+    (lambda x, m, s: jnp.sum((x - m) ** 2 / (2 * s) + 0.5 * jnp.log(2 * jnp.pi * s), -1),
+     "variance is s²"),
+    (lambda x, m, s: right_gaussian_nll(x, m, s) / x.shape[-1], "instead of averaging"),
+    (lambda x, m, s: jnp.sum(right_gaussian_nll(x, m, s)), "one value per image"),
+    (lambda x, m, s: jnp.sum((x - m) ** 2 / (2 * s**2) + 0.5 * jnp.log(2 * jnp.pi), -1), "yours"),
+])
+def test_gaussian_nll_check_gives_the_matching_hint(wrong, hint):
+    result = ex.check_gaussian_nll(wrong)
+    assert not result and hint in repr(result)
+
+
+def test_gaussian_nll_check_passes_the_right_answer():
+    assert ex.check_gaussian_nll(right_gaussian_nll)
+
+
+@pytest.mark.parametrize("check", [ex.check_diagonal_gaussian_kl,
+                                   ex.check_bernoulli_log_likelihood, ex.check_gaussian_nll])
+def test_notebook07_checks_never_raise(check):
+    def stub(*args):
+        raise NotImplementedError
+
+    assert "not attempted" in repr(check(stub))
+    assert "raised" in repr(check(lambda *a: 1 / 0))
+    assert not check(lambda *a: "not an array")
+
+
+# ---------------------------------------------------------------- notebook 06: slerp
+def right_slerp(z0, z1, t):
+    omega = jnp.arccos(jnp.dot(z0, z1) / (jnp.linalg.norm(z0) * jnp.linalg.norm(z1)))
+    t = jnp.asarray(t)[:, None]
+    return (jnp.sin((1 - t) * omega) * z0 + jnp.sin(t * omega) * z1) / jnp.sin(omega)
+
+
+def test_slerp_check_passes_the_right_answer_and_keeps_the_norm():
+    assert ex.check_slerp(right_slerp)
+    z0, z1 = jnp.array([3.0, 0.0, 0.0]), jnp.array([0.0, 0.0, 3.0])
+    np.testing.assert_allclose(jnp.linalg.norm(right_slerp(z0, z1, jnp.linspace(0, 1, 5)), axis=1),
+                               3.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda z0, z1, t: (1 - jnp.asarray(t)[:, None]) * z0 + jnp.asarray(t)[:, None] * z1,
+     "linear interpolation"),
+    (lambda z0, z1, t: right_slerp(z0, z1, t).T, "axes are swapped"),
+    (lambda z0, z1, t: right_slerp(z1, z0, t), "swapped"),
+    (lambda z0, z1, t: right_slerp(z0, z1, t)[:1], "one row per value of t"),
+    (lambda z0, z1, t: right_slerp(z0 / jnp.linalg.norm(z0), z1 / jnp.linalg.norm(z1), t),
+     "ends are wrong"),
+])
+def test_slerp_check_gives_the_matching_hint(wrong, hint):
+    result = ex.check_slerp(wrong)
+    assert not result and hint in repr(result)
+
+
+def test_slerp_check_reports_an_untouched_stub_and_a_crash():
+    def stub(z0, z1, t):
+        raise NotImplementedError
+
+    assert "not attempted" in repr(ex.check_slerp(stub))
+    assert "raised" in repr(ex.check_slerp(lambda z0, z1, t: 1 / 0))
+
+
+# ---------------------------------------------------------------- notebook 08
+def _stub(*args):
+    raise NotImplementedError
+
+
+def test_conditional_input_check():
+    def right(z, labels):
+        return jnp.concatenate([z, jax.nn.one_hot(labels, 10)], axis=-1)
+
+    assert ex.check_conditional_input(right)
+    wrong = {
+        "one number": lambda z, y: jnp.concatenate([z, y[:, None].astype(z.dtype)], axis=-1),
+        "other order": lambda z, y: jnp.concatenate([jax.nn.one_hot(y, 10), z], axis=-1),
+        "one-hot label": lambda z, y: jnp.concatenate([z, jax.nn.one_hot(y + 1, 10)], axis=-1),
+        "shape (5, 13)": lambda z, y: jnp.concatenate([z, jax.nn.one_hot(y, 11)], axis=-1),
+    }
+    for hint, fn in wrong.items():
+        result = ex.check_conditional_input(fn)
+        assert not result and hint in repr(result), (hint, repr(result))
+    assert "not attempted" in repr(ex.check_conditional_input(_stub))
+
+
+def test_pix2pix_g_loss_check():
+    def right(logits, fakes, targets, lam):
+        return -jnp.mean(jax.nn.log_sigmoid(logits)) + lam * jnp.mean(jnp.abs(fakes - targets))
+
+    def adv(logits):
+        return -jnp.mean(jax.nn.log_sigmoid(logits))
+
+    assert ex.check_pix2pix_g_loss(right)
+    wrong = {
+        "underflow": lambda lg, f, t, lam: -jnp.mean(jnp.log(jax.nn.sigmoid(lg)))
+        + lam * jnp.mean(jnp.abs(f - t)),
+        "saturating": lambda lg, f, t, lam: jnp.mean(jax.nn.log_sigmoid(-lg))
+        + lam * jnp.mean(jnp.abs(f - t)),
+        "not weighted": lambda lg, f, t, lam: adv(lg) + jnp.mean(jnp.abs(f - t)),
+        "not the adversarial": lambda lg, f, t, lam: lam * adv(lg) + jnp.mean(jnp.abs(f - t)),
+        "squared error": lambda lg, f, t, lam: adv(lg) + lam * jnp.mean((f - t) ** 2),
+        "over pixels too": lambda lg, f, t, lam: adv(lg)
+        + lam * jnp.sum(jnp.abs(f - t)) / f.shape[0],
+        "every patch": lambda lg, f, t, lam: -jnp.mean(jax.nn.log_sigmoid(lg[:, 3, 3]))
+        + lam * jnp.mean(jnp.abs(f - t)),
+        "one number": lambda lg, f, t, lam: -jax.nn.log_sigmoid(lg)
+        + lam * jnp.mean(jnp.abs(f - t)),
+    }
+    for hint, fn in wrong.items():
+        result = ex.check_pix2pix_g_loss(fn)
+        assert not result and hint in repr(result), (hint, repr(result))
+    assert "not attempted" in repr(ex.check_pix2pix_g_loss(_stub))
+
+
+def test_patch_receptive_field_check():
+    from course_utils.cgan import receptive_field
+
+    def right(layers):
+        field, jump = 1, 1
+        for k, s in layers:
+            field += (k - 1) * jump
+            jump *= s
+        return field
+
+    result = ex.check_patch_receptive_field(right)
+    assert result and f"{receptive_field(ex.PATCH_DISCRIMINATOR_08)}×" in repr(result)
+    assert receptive_field(ex.PATCH_DISCRIMINATOR_08) == 18
+    wrong = {
+        "the stride matters": lambda layers: 1 + sum(k - 1 for k, _ in layers),
+        "strides *before* it": lambda layers: 1 + sum(
+            (k - 1) * int(np.prod([s for _, s in layers[: i + 1]]))
+            for i, (k, _) in enumerate(layers)),
+        "3×3 patch": lambda layers: sum(k for k, _ in layers) + 1,
+        "5×5": lambda layers: sum(k for k, _ in layers),
+    }
+    for hint, fn in wrong.items():
+        result = ex.check_patch_receptive_field(fn)
+        assert not result and hint in repr(result), (hint, repr(result))
+    assert "not attempted" in repr(ex.check_patch_receptive_field(_stub))
+
+
+def test_cycle_loss_check():
+    def mae(a, b):
+        return jnp.mean(jnp.abs(a - b))
+
+    def right(f, g, x, y):
+        return mae(g(f(x)), x) + mae(f(g(y)), y)
+
+    assert ex.check_cycle_loss(right)
+    wrong = {
+        "add the Y → X → Y cycle": lambda f, g, x, y: mae(g(f(x)), x),
+        "add the X → Y → X cycle": lambda f, g, x, y: mae(f(g(y)), y),
+        "not its pair": lambda f, g, x, y: mae(f(x), y) + mae(g(y), x),
+        "uses both translators": lambda f, g, x, y: mae(f(f(x)), x) + mae(g(g(y)), y),
+        "squared error": lambda f, g, x, y: jnp.mean((g(f(x)) - x) ** 2)
+        + jnp.mean((f(g(y)) - y) ** 2),
+        "do not average": lambda f, g, x, y: (mae(g(f(x)), x) + mae(f(g(y)), y)) / 2,
+        "one number": lambda f, g, x, y: jnp.abs(g(f(x)) - x) + jnp.abs(f(g(y)) - y),
+    }
+    for hint, fn in wrong.items():
+        result = ex.check_cycle_loss(fn)
+        assert not result and hint in repr(result), (hint, repr(result))
+    assert "not attempted" in repr(ex.check_cycle_loss(_stub))
+
+
+@pytest.mark.parametrize("check", [ex.check_conditional_input, ex.check_pix2pix_g_loss,
+                                   ex.check_patch_receptive_field, ex.check_cycle_loss])
+def test_notebook_08_checks_never_raise(check):
+    for answer in (None, 42, lambda *a: None, lambda *a: "text", lambda *a: 1 / 0):
+        result = check(answer)
+        assert not result and isinstance(repr(result), str)

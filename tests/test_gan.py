@@ -1,4 +1,5 @@
-"""Toy data, the optimal discriminator, mode coverage and the training guard of notebook 06."""
+"""Toy data, the optimal discriminator, mode coverage, the training guard and the sample-quality
+report of notebook 06."""
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from course_utils.gan import (
     ring_centers,
     ring_density,
     sample_mixture_1d,
+    sample_quality_report,
     sample_ring,
 )
 
@@ -105,3 +107,31 @@ def test_bad_arguments_say_what_was_wrong():
         mode_coverage(np.zeros(5))
     with pytest.raises(ValueError, match="d_loss_floor"):
         GANGuard(d_loss_floor=0)
+
+
+def _scores(shares, confident=0.95):
+    return {"n": 1000, "frechet": 12.34, "frechet_floor": 5.67,
+            "class_shares": np.asarray(shares, np.float64), "confident_share": confident}
+
+
+def test_quality_report_states_each_number_and_whether_it_meets_its_target():
+    report = sample_quality_report(_scores(np.full(10, 0.1), confident=0.93)).splitlines()
+    assert len(report) == 3
+    assert "12.3" in report[0] and "5.7" in report[0] and "1,000" in report[0]
+    assert "all 10 between 5% and 15%: yes" in report[1] and "9: 10.0%" in report[1]
+    assert "93.0%" in report[2] and report[2].endswith("yes")
+
+
+def test_quality_report_says_no_for_a_dropped_class_or_few_confident_samples():
+    shares = np.array([0.0, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1])
+    report = sample_quality_report(_scores(shares, confident=0.5)).splitlines()
+    assert report[1].endswith("NO") and report[2].endswith("NO")
+    edge = sample_quality_report(_scores(np.full(10, 0.1)), share_range=(0.1, 0.2))
+    assert edge.splitlines()[1].endswith("yes")  # the range includes its ends
+
+
+def test_quality_report_rejects_other_dicts_and_bad_ranges():
+    with pytest.raises(ValueError, match="score_samples"):
+        sample_quality_report({"frechet": 1.0})
+    with pytest.raises(ValueError, match="share_range"):
+        sample_quality_report(_scores(np.full(10, 0.1)), share_range=(0.2, 0.1))

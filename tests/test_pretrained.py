@@ -169,3 +169,25 @@ def test_training_writes_the_file_and_its_checksums(tmp_path, monkeypatch):
     assert script.check(["tiny_ae"]) == 0
     path.write_bytes(path.read_bytes()[:-10])  # a damaged file: check reports it
     assert script.check(["tiny_ae"]) == 1
+
+
+def test_recording_keeps_entries_written_by_another_run(tmp_path, monkeypatch):
+    (tmp_path / "data").mkdir()
+    sums = tmp_path / "data" / "SHA256SUMS"
+    shutil.copy(DATA_DIR / "SHA256SUMS", sums)
+    data_py = tmp_path / "data.py"
+    shutil.copy(data.__file__, data_py)
+    monkeypatch.setattr(script, "SUMS", sums)
+    monkeypatch.setattr(script, "DATA_PY", data_py)
+    monkeypatch.setattr(data, "PRETRAINED_SHA256", dict(PRETRAINED_SHA256))
+    # another run, started at the same time, records its checkpoint first ...
+    other = script.replace_checksum_block(data_py.read_text(),
+                                          {**PRETRAINED_SHA256, "other.msgpack": "a" * 64})
+    data_py.write_text(other)
+    # ... and this run's entry must not erase it
+    script.record_checksum("mine.msgpack", "b" * 64)
+    entries = script.recorded_checksums(data_py.read_text())
+    assert entries["other.msgpack"] == "a" * 64 and entries["mine.msgpack"] == "b" * 64
+    assert {k: v for k, v in entries.items() if k not in ("other.msgpack", "mine.msgpack")} \
+        == PRETRAINED_SHA256
+    assert f"{'b' * 64}  mine.msgpack" in sums.read_text()
