@@ -301,3 +301,69 @@ def noise_explorer(
     update()
     return explorer
 
+
+
+# --------------------------------------------------------------------------- trained models
+def trained_models_explorer(
+    control: str,
+    symbol: str,
+    originals: object,
+    reconstructions: Mapping[float, object],
+    panel: Mapping[float, object],
+    *,
+    panel_name: str,
+    panel_title: str,
+    digits_title: str,
+    stats: Mapping[float, Mapping[str, float]] | None = None,
+    value: float | None = None,
+    panel_columns: int = 10,
+    panel_first: bool = False,
+    scale: int = 2,
+) -> Explorer:
+    """A slider over one hyperparameter (λ, β, ...) of models trained beforehand.
+
+    For each value the models' outputs were computed in advance, so a move only swaps images:
+    originals ``float[n, 784]`` in [0, 1] over that model's ``reconstructions[v]`` (frame
+    ``"digits"``), and a second panel of images ``panel[v]`` (frame ``panel_name``, e.g. decoder
+    features or samples), under the HTML titles ``digits_title`` and ``panel_title``.
+    stats: v → numbers for the info line. The slider is
+    ``controls[control]``, labelled ``symbol``; the keys of ``reconstructions`` and ``panel`` must
+    match.
+    """
+    x = _flat("originals", originals)
+    if not reconstructions:
+        raise ValueError(f"reconstructions is empty: pass {{{control}: float[n, 784]}}")
+    keys = sorted(float(k) for k in reconstructions)
+    recs = {float(k): _flat(f"reconstructions[{k}]", r) for k, r in reconstructions.items()}
+    other = {float(k): _flat(f"{panel_name}[{k}]", f) for k, f in panel.items()}
+    if sorted(other) != keys:
+        raise ValueError(f"{panel_name} and reconstructions must have the same {symbol} keys, "
+                         f"got {sorted(other)} and {keys}")
+    for k, r in recs.items():
+        if r.shape != x.shape:
+            raise ValueError(f"reconstructions[{k:g}] has shape {r.shape}, originals {x.shape}")
+    value = keys[0] if value is None else float(value)
+    if value not in recs:
+        raise ValueError(f"value must be one of the {symbol} values {keys}, got {value!r}")
+
+    slider = widgets.SelectionSlider(options=[(f"{k:g}", k) for k in keys], value=value,
+                                     description=symbol, continuous_update=True)
+    digit_image, panel_image = widgets.Image(format="png"), widgets.Image(format="png")
+    info = widgets.HTML()
+    boxes = [widgets.VBox([widgets.HTML(digits_title), digit_image]),
+             widgets.VBox([widgets.HTML(panel_title), panel_image])]
+    layout = widgets.VBox([slider, info, widgets.HBox(boxes[::-1] if panel_first else boxes)])
+    explorer = Explorer(layout, {control: slider},
+                        {"digits": digit_image, panel_name: panel_image}, info, scale=scale)
+
+    def update(change=None) -> None:
+        k = slider.value
+        explorer.show(panel_name, image_mosaic(other[k], ncols=panel_columns))
+        explorer.show("digits", image_mosaic(np.concatenate([x, recs[k]]), ncols=len(x)))
+        numbers = "; ".join(f"{name} <b>{v:.4g}</b>" for name, v in (stats or {}).get(
+            k, {}).items())
+        info.value = f"<b>{symbol} = {k:g}</b>" + (f": {numbers}" if numbers else "")
+
+    slider.observe(update, names="value")
+    update()
+    return explorer

@@ -23,23 +23,18 @@ import ipywidgets as widgets
 import numpy as np
 from flax import nnx
 
-from course_utils.viz import image_mosaic
 from course_utils.widgets import (
     Explorer,
     _draw_marker,
-    _flat,
     _jit_apply,
     _scatter_background,
     png_bytes,
+    trained_models_explorer,
 )
 
 __all__ = ["LatentExplorer", "beta_explorer", "prior_mass_within", "vae_latent_explorer"]
 
 CIRCLE_SHADE = 0.35  # grey level of the prior's 1σ, 2σ, 3σ circles on the latent map
-
-
-def _label(beta: float) -> str:
-    return f"{beta:g}"
 
 
 def beta_explorer(
@@ -60,44 +55,11 @@ def beta_explorer(
     changes only the model); stats: β → numbers for the info line, e.g.
     ``{"reconstruction (nats)": 80.1, "KL (nats)": 25.3}``. The β keys must match.
     """
-    x = _flat("originals", originals)
-    if not reconstructions:
-        raise ValueError("reconstructions is empty: pass {beta: float[n, 784]}")
-    betas = sorted(float(b) for b in reconstructions)
-    recs = {float(b): _flat(f"reconstructions[{b}]", r) for b, r in reconstructions.items()}
-    draws = {float(b): _flat(f"samples[{b}]", s) for b, s in samples.items()}
-    if sorted(draws) != betas:
-        raise ValueError(f"samples and reconstructions must have the same β keys, got "
-                         f"{sorted(draws)} and {betas}")
-    for beta, r in recs.items():
-        if r.shape != x.shape:
-            raise ValueError(f"reconstructions[{beta:g}] has shape {r.shape}, originals {x.shape}")
-    value = betas[0] if value is None else float(value)
-    if value not in recs:
-        raise ValueError(f"value must be one of the β values {betas}, got {value!r}")
-
-    slider = widgets.SelectionSlider(options=[(_label(b), b) for b in betas], value=value,
-                                     description="β", continuous_update=True)
-    digit_image, sample_image = widgets.Image(format="png"), widgets.Image(format="png")
-    info = widgets.HTML()
-    titles = [widgets.HTML("<b>test digits</b> (top) and their reconstructions (bottom)"),
-              widgets.HTML("<b>samples</b>: the decoder's image of z ~ N(0, I)")]
-    layout = widgets.VBox([slider, info, widgets.HBox([
-        widgets.VBox([titles[0], digit_image]), widgets.VBox([titles[1], sample_image])])])
-    explorer = Explorer(layout, {"beta": slider},
-                        {"digits": digit_image, "samples": sample_image}, info, scale=scale)
-
-    def update(change=None) -> None:
-        beta = slider.value
-        explorer.show("digits", image_mosaic(np.concatenate([x, recs[beta]]), ncols=len(x)))
-        explorer.show("samples", image_mosaic(draws[beta], ncols=sample_columns))
-        numbers = "; ".join(f"{name} <b>{v:.4g}</b>" for name, v in (stats or {}).get(
-            beta, {}).items())
-        info.value = f"<b>β = {_label(beta)}</b>" + (f": {numbers}" if numbers else "")
-
-    slider.observe(update, names="value")
-    update()
-    return explorer
+    return trained_models_explorer(
+        "beta", "β", originals, reconstructions, samples, panel_name="samples",
+        panel_title="<b>samples</b>: the decoder's image of z ~ N(0, I)",
+        digits_title="<b>test digits</b> (top) and their reconstructions (bottom)", stats=stats,
+        value=value, panel_columns=sample_columns, scale=scale)
 
 
 def prior_mass_within(radius: float) -> float:
