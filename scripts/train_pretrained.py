@@ -33,8 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("COURSE_FAST", "0")  # checkpoints are always trained in full mode
-os.environ.setdefault("TQDM_DISABLE", "1")
+if __name__ == "__main__":  # run as a script, not imported: set before course_utils loads
+    os.environ.setdefault("COURSE_FAST", "0")  # checkpoints are always trained in full mode
+    os.environ.setdefault("TQDM_DISABLE", "1")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"

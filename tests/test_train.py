@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 
@@ -149,8 +150,9 @@ def test_progress_bar_prints_text_outside_a_notebook():
         " batch_size=64, desc='demo run')\n"
         "print('done', len(h.step_loss))\n"
     )
+    env = {k: v for k, v in os.environ.items() if k != "TQDM_DISABLE"}  # the bar must be on
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            stdin=subprocess.DEVNULL, timeout=120)
+                            stdin=subprocess.DEVNULL, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "demo run: 2 epochs (8 steps) in" in result.stdout
     assert result.stdout.strip().endswith("done 8")
@@ -192,7 +194,7 @@ def test_tqdm_disable_hides_the_bar_but_keeps_the_summary():
         " batch_size=8, desc='quiet run')\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env={**__import__("os").environ, "TQDM_DISABLE": "1"}, timeout=120)
+                            env={**os.environ, "TQDM_DISABLE": "1"}, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "quiet run: 2 epochs (16 steps)" in result.stdout
     assert "16/16" not in result.stderr
