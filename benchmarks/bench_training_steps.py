@@ -1,6 +1,7 @@
 """Training-step throughput of the course's models: course layers vs plain Flax vs PyTorch eager.
 
-Run: ``python benchmarks/bench_training_steps.py [--quick] [--no-quality] [--out DIR]``
+Run: ``python benchmarks/bench_training_steps.py [--quick] [--no-quality] [--no-xla-compare]
+[--out DIR]``
 
 For the MLP autoencoder, the conv autoencoder and one DCGAN step it measures, in one run and
 interleaved (repeat r times: variant A, variant B, ...; medians reported):
@@ -11,7 +12,9 @@ interleaved (repeat r times: variant A, variant B, ...; medians reported):
 
 and prints images/s and the ratios, the model FLOP utilisation (MFU) against a jitted 2048x2048
 float32 matmul timed in the same run, and the seconds of training needed to reach a test MSE
-< 0.01 on MNIST. Everything is written to ``artifacts/bench-<timestamp>.json``. Timings on a
+< 0.01 on MNIST. It also times the course's three steps under the course's XLA CPU setting
+(``course_utils.xla_cpu``, applied on import) and under JAX's default, in alternating child
+processes. Everything is written to ``artifacts/bench-<timestamp>.json``. Timings on a
 shared machine are noisy: compare the ratios, not the absolute numbers, across runs.
 """
 
@@ -23,6 +26,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -42,7 +46,7 @@ if str(ROOT) not in sys.path:
 from course_utils.layers import Conv, ConvTranspose  # noqa: E402
 
 MLP_BATCH, CONV_BATCH, GAN_BATCH = 256, 128, 128
-MLP_LR, CONV_LR = 2e-3, 2e-3
+MLP_LR, CONV_LR = 3e-3, 6e-3
 LATENT_CONV, Z_GAN = 16, 64
 ARCH = {
     "mlp_ae": "784-512-256-32-256-512-784, ELU, sigmoid output, MSE loss, Adam",
@@ -496,6 +500,21 @@ def _print_model(name: str, res: dict[str, Any]) -> None:
         print(f"  course layers vs nnx.Conv/nnx.ConvTranspose: {ratio:.2f}x")
 
 
+def init_output_bias(model: nnx.Module, x_train: np.ndarray) -> None:
+    """Start the sigmoid output at the training mean: bias = logit(mean pixel value).
+
+    An initialisation, not a change of model (Karpathy's "init well" recipe): the first steps
+    no longer go to learning the average image. x_train: float32[N, ...] in [0, 1]. The MLP's
+    output bias is per pixel (logit of the mean image), the conv AE's is one number.
+    """
+    if isinstance(model, MLPAutoencoder):
+        mean, layer = x_train.reshape(len(x_train), -1).mean(axis=0), model.layers.layers[-1]
+    else:
+        mean, layer = np.full(model.t2.bias.shape, x_train.mean()), model.t2
+    p = np.clip(mean, 1e-3, 1 - 1e-3)
+    layer.bias[...] = jnp.asarray(np.log(p / (1 - p)), jnp.float32)
+
+
 def benchmark_quality(quick: bool) -> dict[str, Any]:
     """Seconds of training to test MSE < 0.01 on MNIST for the MLP and the conv autoencoder."""
     from course_utils.data import load_mnist
@@ -507,14 +526,48 @@ def benchmark_quality(quick: bool) -> dict[str, Any]:
         ("mlp_ae", MLPAutoencoder(nnx.Rngs(0)), MLP_BATCH, (-1, 784), MLP_LR),
         ("conv_ae", ConvAutoencoder(nnx.Rngs(0)), CONV_BATCH, (-1, 28, 28, 1), CONV_LR),
     ]:
+        init_output_bias(model, x_train)
         res = time_to_quality(model, x_train.reshape(shape), x_test.reshape(shape), batch, lr,
                               max_seconds=3 if quick else 120)
         res["lr"] = lr
         out[name] = res
         took = f"{res['seconds']:.1f} s" if res["seconds"] is not None else "not reached"
         print(f"  {name:<8} time to test MSE < 0.01: {took} ({res['steps']} steps, "
-              f"{res['epochs']} epochs, Adam lr {lr}, last test MSE {res['test_mse']:.4f})")
+              f"{res['epochs']} epochs, Adam lr {lr}, output bias from the mean image, "
+              f"last test MSE {res['test_mse']:.4f})")
     return out
+
+
+def course_step_times(repeats: int, min_seconds: float) -> dict[str, float]:
+    """ms per step of the course's three training steps (for ``--xla-child``)."""
+    runs = {name: variants["course"]() for name, variants in jax_runners().items()}
+    return {k: round(v * 1e3, 2) for k, v in time_interleaved(runs, repeats, min_seconds).items()}
+
+
+def benchmark_xla_setting(rounds: int) -> dict[str, Any]:
+    """The course's XLA CPU setting (``course_utils.xla_cpu``) against JAX's default.
+
+    XLA reads its flags once per process, so each setting runs in child processes, alternated
+    ``rounds`` times (course, default, course, default, ...); medians of the children's times.
+    """
+    from course_utils.xla_cpu import COURSE_SETTING
+
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    times: dict[str, list[dict[str, float]]] = {"course": [], "default": []}
+    for _ in range(rounds):
+        for setting, flag in (("course", "1"), ("default", "0")):
+            child_env = {**env, "COURSE_XLA_FLAGS": flag}
+            out = subprocess.run([sys.executable, __file__, "--xla-child"], check=True,
+                                 capture_output=True, text=True, env=child_env)
+            times[setting].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    res: dict[str, Any] = {"course_setting": COURSE_SETTING, "ms_per_step": {}, "speedup": {}}
+    for name in times["course"][0]:
+        med = {k: statistics.median(t[name] for t in v) for k, v in times.items()}
+        res["ms_per_step"][name] = med
+        res["speedup"][name] = round(med["default"] / med["course"], 2)
+        print(f"  {name:<8} course setting {med['course']:8.2f} ms/step, JAX default "
+              f"{med['default']:8.2f} ms/step: {res['speedup'][name]:.2f}x")
+    return res
 
 
 def main(argv: list[str] | None = None) -> Path:
@@ -523,7 +576,13 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--quick", action="store_true", help="a short smoke run (few repeats)")
     parser.add_argument("--no-quality", action="store_true", help="skip the MNIST time-to-quality")
     parser.add_argument("--out", type=Path, default=ROOT / "artifacts", help="JSON output folder")
+    parser.add_argument("--no-xla-compare", action="store_true",
+                        help="skip the course's XLA setting vs JAX's default")
+    parser.add_argument("--xla-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.xla_child:  # one side of benchmark_xla_setting: print the times as JSON
+        print(json.dumps(course_step_times(2 if args.quick else 3, 0.3)))
+        return args.out
     print(f"jax {jax.__version__}, flax {_version('flax')}, "
           f"optax {optax.__version__}, {os.cpu_count()} CPU(s), {platform.processor() or ''}")
     if torch_models() is None:
@@ -543,6 +602,10 @@ def main(argv: list[str] | None = None) -> Path:
                                       min_seconds=0.05 if args.quick else 0.3)
     print("\nMFU = model FLOPs per step / step time / FLOP/s of a jitted 2048x2048 float32 "
           "matmul timed in the same round-robin")
+    if not args.no_xla_compare:
+        print(f"\n== the course's XLA CPU setting vs JAX's default (child processes; "
+              f"XLA_FLAGS here: {os.environ.get('XLA_FLAGS', '')!r})")
+        report["xla_setting"] = benchmark_xla_setting(1 if args.quick else 3)
     if not args.no_quality:
         print("\n== time to quality on MNIST (training time only; compile and evaluation excluded)")
         report["quality"] = benchmark_quality(args.quick)

@@ -2,8 +2,14 @@
 
 One module per concern: ``config`` (fast/full switch), ``data``, ``models``, ``train``,
 ``viz``, ``metrics``, ``checkpoints``, ``exercises``, ``noise``, ``penalties``,
-``conv_arithmetic``, ``layers``, the explorers in ``widgets*``, and ``colab`` (the
-repository's address).
+``conv_arithmetic``, ``layers``, ``classifier``, ``vae``, ``cgan``, ``gan``, the explorers in
+``widgets*``, ``colab`` (the repository's address) and ``xla_cpu`` (one XLA setting that makes
+convolutions faster on CPU; it is applied here, on import, before JAX starts its backend;
+``COURSE_XLA_FLAGS=0`` turns it off).
 """
+
+from course_utils.xla_cpu import apply_course_xla_flags
+
+XLA_FLAGS_APPLIED = apply_course_xla_flags()
 
 __version__ = "0.1.0"

@@ -89,19 +89,28 @@ def _dcgan_train(ns: Namespace, model: Any) -> None:
     from course_utils.classifier import score_samples
 
     trainer, steps = ns["make_dcgan"](model), ns["DCGAN_CONFIG"]["generator_steps"]
+    z = ns["jax"].random.normal(ns["jax"].random.key(123), (1000, ns["Z_DIM"]))
+
+    def scores() -> dict:
+        G = trainer.models()[0]  # a copy: eval() does not touch the trainer's state
+        G.eval()
+        return score_samples((ns["np"].asarray(G(z)) + 1) / 2)
+
     done, start = 0, time.perf_counter()
     while done < steps:
         d_losses, g_losses = trainer.train(min(1000, steps - done))
         done += len(d_losses)
         seconds = time.perf_counter() - start
-        print(f"dcgan_mnist: {done:,}/{steps:,} generator steps in {seconds:.0f} s; D's loss "
-              f"{d_losses.mean():.3f}, G's {g_losses.mean():.3f} (mean of the last "
-              f"{len(d_losses)})", flush=True)
+        line = (f"dcgan_mnist: {done:,}/{steps:,} generator steps in {seconds:.0f} s; D's loss "
+                f"{d_losses.mean():.3f}, G's {g_losses.mean():.3f} (mean of the last "
+                f"{len(d_losses)})")
+        if done % 5000 == 0 or done == steps:  # sample quality as training goes
+            s = scores()
+            line += (f"; Fréchet {s['frechet']:.1f}, confident {s['confident_share']:.1%}, "
+                     f"class shares {s['class_shares'].min():.1%} to {s['class_shares'].max():.1%}")
+        print(line, flush=True)
     ns["nnx"].update(model, ns["nnx"].state(trainer.models()[0]))
-    model.eval()
-    z = ns["jax"].random.normal(ns["jax"].random.key(123), (1000, ns["Z_DIM"]))
-    print(ns["sample_quality_report"](score_samples((ns["np"].asarray(model(z)) + 1) / 2)))
-    model.train()
+    print(ns["sample_quality_report"](scores()))
 
 
 PRETRAINED: dict[str, Pretrained] = {
