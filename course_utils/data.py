@@ -93,7 +93,7 @@ PRETRAINED_SHA256: dict[str, str] = {
     "cyclegan_bold_no_cycle.msgpack":
         "7c3bf31544a5d0040d19b1f5757b2266e5ebc28ebd739f226378ce688e8b420d",
     "dcgan_mnist.msgpack":
-        "dcceec1a26c5fc96438482a806a915e5f3325d0ec3395edbb9f37f101631be99",
+        "88ee777be18e519855ba09843508fe903598ce8a6c409491b326212e2ab8d2f2",
     "mnist_classifier.msgpack":
         "5221b8343cda58ee02b7b4c09a9e2d20e14355079cc2cea1ce1e5bf73d9addb4",
     "pix2pix_gan.msgpack":
