@@ -19,6 +19,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from course_utils.data import as_digit_images
 from course_utils.gan import GANGuard
 from course_utils.train import NonFiniteLossError
 
@@ -37,25 +38,12 @@ __all__ = [
 ERASED_FROM_ROW = 14  # the inpainting task erases rows 14..27: the lower half of the digit
 
 
-def _images(name: str, images: object) -> np.ndarray:
-    """``float32[N, 28, 28]`` from ``[N, 28, 28]``, ``[N, 28, 28, 1]`` or ``[N, 784]``."""
-    a = np.asarray(images, dtype=np.float32)
-    if a.ndim == 4 and a.shape[-1] == 1:
-        a = a[..., 0]
-    if a.ndim == 2 and a.shape[1] == 784:
-        a = a.reshape(-1, 28, 28)
-    if a.ndim != 3 or a.shape[1:] != (28, 28) or len(a) == 0:
-        raise ValueError(f"{name} must be float[N, 28, 28] (or [N, 28, 28, 1] or [N, 784]) with "
-                         f"N ≥ 1, got shape {np.shape(images)}")
-    return a
-
-
 def to_tanh(images: object) -> np.ndarray:
     """Images in [0, 1] → ``float32[N, 28, 28, 1]`` in [-1, 1], the range of a tanh generator.
 
     images: ``float[N, 28, 28]`` (or ``[N, 28, 28, 1]`` or ``[N, 784]``) in [0, 1].
     """
-    a = _images("images", images)
+    a = as_digit_images(images, "images")
     lo, hi = float(a.min()), float(a.max())
     if lo < -1e-6 or hi > 1 + 1e-6:
         raise ValueError(f"images must be in [0, 1], got values in [{lo:.3f}, {hi:.3f}]; "
@@ -68,7 +56,7 @@ def from_tanh(x: object) -> np.ndarray:
 
     Values outside [-1, 1] (a generator with a linear output layer) are clipped.
     """
-    a = _images("x", x)
+    a = as_digit_images(x, "x")
     if not np.all(np.isfinite(a)):
         raise ValueError("x holds NaN or inf values: the model that made them diverged")
     return np.clip((a + 1.0) / 2.0, 0.0, 1.0)
@@ -98,7 +86,7 @@ def bold_ink(images: object) -> np.ndarray:
     filter, i.e. a morphological dilation) and its colours are inverted.
     images: ``float[N, 28, 28]`` in [0, 1] → ``float32[N, 28, 28]`` in [0, 1].
     """
-    a = _images("images", images)
+    a = as_digit_images(images, "images")
     padded = np.pad(a, ((0, 0), (1, 1), (1, 1)))
     thick = a.copy()
     for r in range(3):
@@ -116,7 +104,7 @@ def unpaired_domains(images: object, labels: object | None = None, *, seed: int 
     Returns ``(x_domain, y_domain)``, each ``float32[N // 2, 28, 28]`` in [0, 1]; with
     ``labels: int[N]`` also their labels: ``(x_domain, y_domain, x_labels, y_labels)``.
     """
-    a = _images("images", images)
+    a = as_digit_images(images, "images")
     if len(a) < 2:
         raise ValueError(f"images must hold at least 2 images to split, got {len(a)}")
     order = np.random.default_rng(seed).permutation(len(a))
@@ -139,7 +127,7 @@ def gray_share(images: object, *, rows: slice = slice(None), low: float = 0.2,
     images: ``float[N, 28, 28]`` in [0, 1]; rows: which rows to count (``slice(14, 28)``: the
     lower half). Returns a float in [0, 1].
     """
-    a = _images("images", images)
+    a = as_digit_images(images, "images")
     if not 0 <= low < high <= 1:
         raise ValueError(f"need 0 ≤ low < high ≤ 1, got low={low}, high={high}")
     part = a[:, rows]

@@ -30,6 +30,7 @@ import numpy as np
 import optax
 from flax import nnx
 
+from course_utils.data import as_digit_images
 from course_utils.layers import Conv
 from course_utils.metrics import frechet_distance
 
@@ -162,14 +163,7 @@ def load_classifier() -> MNISTClassifier:
 
 
 def _as_images(images: object) -> np.ndarray:
-    x = np.asarray(images, dtype=np.float32)
-    if x.ndim == 4 and x.shape[-1] == 1:
-        x = x[..., 0]
-    if x.ndim == 2 and x.shape[1] == 784:
-        x = x.reshape(-1, 28, 28)
-    if x.ndim != 3 or x.shape[1:] != (28, 28) or len(x) == 0:
-        raise ValueError(f"images must be float32[N, 28, 28] (or [N, 28, 28, 1] or [N, 784]) with "
-                         f"N ≥ 1, got shape {np.shape(images)}")
+    x = as_digit_images(images)
     if not np.all(np.isfinite(x)):
         raise ValueError("images hold NaN or inf values: the model that made them diverged")
     lo, hi = float(x.min()), float(x.max())

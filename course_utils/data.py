@@ -453,3 +453,18 @@ def _download_message(name: str, url: str, expected: str, err: Exception) -> str
         f"could not download data file {name} from {url} ({type(err).__name__}: {err}). "
         f"Is the network up and the server reachable? {where}"
     )
+
+
+def as_digit_images(images: object, name: str = "images") -> np.ndarray:
+    """``float32[N, 28, 28]`` from digit images given as ``[N, 28, 28]``, ``[N, 28, 28, 1]`` or
+    ``[N, 784]`` (N ≥ 1); a ValueError naming ``name`` for any other shape. Values are not checked.
+    """
+    a = np.asarray(images, dtype=np.float32)
+    if a.ndim == 4 and a.shape[-1] == 1:
+        a = a[..., 0]
+    if a.ndim == 2 and a.shape[1] == 784:
+        a = a.reshape(-1, 28, 28)
+    if a.ndim != 3 or a.shape[1:] != (28, 28) or len(a) == 0:
+        raise ValueError(f"{name} must be float32[N, 28, 28] (or [N, 28, 28, 1] or [N, 784]) "
+                         f"with N ≥ 1, got shape {np.shape(images)}")
+    return a

@@ -135,14 +135,15 @@ def inpainting_explorer(
     ``labels: int[N]`` (the true digits), how many completions the classifier reads as the
     true digit.
     """
-    from course_utils.cgan import ERASED_FROM_ROW, _images
+    from course_utils.cgan import ERASED_FROM_ROW
+    from course_utils.data import as_digit_images
 
-    x_in, x_true = _images("inputs", inputs), _images("targets", targets)
+    x_in, x_true = as_digit_images(inputs, "inputs"), as_digit_images(targets, "targets")
     if x_in.shape != x_true.shape:
         raise ValueError(f"inputs {x_in.shape} and targets {x_true.shape} must match")
     if not outputs:
         raise ValueError("outputs is empty: pass {model name: float[N, 28, 28]}")
-    outs = {name: _images(f"outputs[{name!r}]", o) for name, o in outputs.items()}
+    outs = {name: as_digit_images(o, f"outputs[{name!r}]") for name, o in outputs.items()}
     for name, o in outs.items():
         if o.shape != x_true.shape:
             raise ValueError(f"outputs[{name!r}] has shape {o.shape}, targets {x_true.shape}")

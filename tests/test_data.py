@@ -21,6 +21,7 @@ from course_utils.data import (
     FASHION_CLASSES,
     DataChecksumError,
     DataDownloadError,
+    as_digit_images,
     clear_data_cache,
     decode_idx_gz,
     fetch_data_file,
@@ -411,3 +412,17 @@ def test_loader_downloads_when_there_is_no_data_folder(
     monkeypatch.setattr(data, "fetch_data_file", lambda *a, **k: pytest.fail("fetched again"))
     load_fashion_mnist("test", limit=3)  # neither fetched (nor re-hashed by pooch) nor hashed
     assert len(calls) == n_calls
+
+
+@pytest.mark.parametrize("shape", [(3, 28, 28), (3, 28, 28, 1), (3, 784)])
+def test_as_digit_images_accepts_the_three_layouts_and_keeps_the_pixels(shape):
+    x = np.random.default_rng(0).random(shape, dtype=np.float32)
+    out = as_digit_images(x)
+    assert out.shape == (3, 28, 28) and out.dtype == np.float32
+    np.testing.assert_array_equal(out.reshape(-1), x.reshape(-1))
+
+
+@pytest.mark.parametrize("shape", [(3, 28, 27), (0, 28, 28), (784,), (3, 28, 28, 3)])
+def test_as_digit_images_names_the_argument_on_a_wrong_shape(shape):
+    with pytest.raises(ValueError, match=r"targets must be float32\[N, 28, 28\]"):
+        as_digit_images(np.zeros(shape, np.float32), "targets")
