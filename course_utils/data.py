@@ -33,6 +33,7 @@ import numpy as np
 from course_utils.colab import raw_data_url
 
 __all__ = [
+    "random_subset",
     "DATA_BASE_URL",
     "DATA_SHA256",
     "PRETRAINED_SHA256",
@@ -468,3 +469,31 @@ def as_digit_images(images: object, name: str = "images") -> np.ndarray:
         raise ValueError(f"{name} must be float32[N, 28, 28] (or [N, 28, 28, 1] or [N, 784]) "
                          f"with N ≥ 1, got shape {np.shape(images)}")
     return a
+
+
+def random_subset(*arrays: object, n: int, seed: int = 0) -> tuple[np.ndarray, ...]:
+    """A seeded random sample of ``n`` rows, the same rows from each array (no replacement).
+
+    Use it for every number computed on part of a test set: MNIST's test set is not shuffled
+    (its first half and second half were written by different groups of people), so
+    ``x_test[:n]`` is not a representative sample. Returns a tuple even for one array:
+    ``(x_eval,) = random_subset(x_test, n=1000, seed=0)`` or
+    ``x_eval, y_eval = random_subset(x_test, y_test, n=1000, seed=0)``.
+
+    arrays: one or more arrays with the same first dimension N (N ≥ n).
+    n: how many rows, 1 ≤ n ≤ N. seed: the sample's seed; the rows come back in sorted order.
+    """
+    if not arrays:
+        raise ValueError("random_subset needs at least one array: random_subset(x_test, n=1000)")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r} (try 1000)")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"seed must be an int, got {seed!r}")
+    sizes = {len(a) for a in arrays}  # type: ignore[arg-type]
+    if len(sizes) != 1:
+        raise ValueError(f"random_subset's arrays must have the same length, got {sorted(sizes)}")
+    size = sizes.pop()
+    if n > size:
+        raise ValueError(f"n = {n} is larger than the {size} rows given; use n ≤ {size}")
+    rows = np.sort(np.random.default_rng(int(seed)).choice(size, size=int(n), replace=False))
+    return tuple(np.asarray(a)[rows] for a in arrays)

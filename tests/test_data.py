@@ -426,3 +426,26 @@ def test_as_digit_images_accepts_the_three_layouts_and_keeps_the_pixels(shape):
 def test_as_digit_images_names_the_argument_on_a_wrong_shape(shape):
     with pytest.raises(ValueError, match=r"targets must be float32\[N, 28, 28\]"):
         as_digit_images(np.zeros(shape, np.float32), "targets")
+
+
+def test_random_subset_is_seeded_aligned_and_not_a_leading_slice():
+    from course_utils.data import random_subset
+
+    x = np.arange(1000).reshape(1000, 1)
+    y = np.arange(1000) * 10
+    xs, ys = random_subset(x, y, n=100, seed=3)
+    assert xs.shape == (100, 1) and np.array_equal(xs[:, 0] * 10, ys)
+    assert len(np.unique(xs)) == 100
+    assert xs[:, 0].max() > 500  # drawn from the whole array, not its head
+    again, = random_subset(x, n=100, seed=3)
+    other, = random_subset(x, n=100, seed=4)
+    assert np.array_equal(again, xs) and not np.array_equal(other, xs)
+
+
+@pytest.mark.parametrize("kwargs, word", [
+    ({"n": 0}, "n must"), ({"n": 1001}, "larger"), ({"n": 5, "seed": 1.5}, "seed")])
+def test_random_subset_refuses_bad_arguments(kwargs, word):
+    from course_utils.data import random_subset
+
+    with pytest.raises(ValueError, match=word):
+        random_subset(np.zeros((1000, 2)), **kwargs)
