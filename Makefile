@@ -13,7 +13,8 @@ PYTEST_FLAGS ?=
 # Jupyter refuses to run as root unless told (containers, CI machines)
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install lab test unit nbval lint notebooks bench lock clean test-colab test-browser chromium
+.PHONY: install lab test unit nbval lint notebooks bench lock clean test-colab test-browser chromium \
+	notebooks-once compile-times
 
 install: $(STAMP)
 
@@ -29,21 +30,38 @@ lab: install
 	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) \
 		--ServerApp.root_dir=notebooks --IdentityProvider.token=$(TOKEN) $(ALLOW_ROOT)
 
-test: install lint unit nbval test-browser
+test: install lint unit notebooks-once
 
 lint: install
 	$(BIN)/ruff check .
 
+# Test runs never touch your own caches: each run trains its models into a fresh temporary
+# folder (removed afterwards) and keeps compiled programs in .cache/compiled in the checkout.
+TEST_CACHE = tmp="$$(mktemp -d)" && trap 'rm -rf "$$tmp"' EXIT && \
+	export COURSE_CACHE_DIR="$$tmp" COURSE_COMPILE_CACHE_DIR="$(CURDIR)/.cache/compiled" &&
+
 unit: install
-	$(BIN)/python -m pytest tests $(PYTEST_FLAGS)
+	$(TEST_CACHE) $(BIN)/python -m pytest tests $(PYTEST_FLAGS)
 
 # Every notebook, executed top to bottom in fast mode by the project's own kernel.
+NBVAL_NOTEBOOKS ?= notebooks
 nbval: install
-	COURSE_FAST=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
-		notebooks $(PYTEST_FLAGS)
+	$(TEST_CACHE) COURSE_FAST=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env \
+		-p no:cacheprovider $(NBVAL_NOTEBOOKS) $(PYTEST_FLAGS)
+
+# Each notebook is executed once per test run: in JupyterLab by the browser tests, which check
+# that every cell ran without an error (what nbval checks) and then drive the explorers; under
+# nbval instead where Chromium cannot be had.
+notebooks-once: $(BROWSER_STAMP) chromium
+	@if command -v chromium >/dev/null 2>&1 || [ -n "$$CHROMIUM" ]; then \
+		$(MAKE) --no-print-directory test-browser; \
+	else \
+		echo "No Chromium: the notebooks run under nbval instead of in JupyterLab"; \
+		$(MAKE) --no-print-directory nbval; \
+	fi
 
 # The notebooks' explorers in a real JupyterLab, driven by Playwright (the `browser` extra) in
-# Debian's Chromium: every notebook with an explorer is run, each slider and menu is moved and
+# Debian's Chromium: every notebook is run, each slider and menu is moved and
 # must redraw; screenshots and latencies go to artifacts/browser/. Chromium comes from apt when
 # missing (as root, as in CI); otherwise the tests skip with a message. No browser download.
 BROWSER_STAMP := $(VENV)/.installed-browser
@@ -64,7 +82,8 @@ chromium:
 		fi; }
 
 test-browser: $(BROWSER_STAMP) chromium
-	COURSE_BROWSER_TESTS=1 $(BIN)/python -m pytest tests/browser -p no:cacheprovider $(PYTEST_FLAGS)
+	$(TEST_CACHE) COURSE_BROWSER_TESTS=1 $(BIN)/python -m pytest tests/browser -p no:cacheprovider \
+		$(PYTEST_FLAGS)
 
 # The same tests on the versions Google Colab ships (requirements/colab.txt, Python 3.13):
 # installing with those versions as constraints also proves pyproject's ranges admit them.
@@ -84,15 +103,20 @@ test-colab: $(COLAB_STAMP)
 		print('== Colab versions: Python', sys.version.split()[0], '| jax', jax.__version__, \
 		'| flax', flax.__version__, '| optax', optax.__version__, '| ipywidgets', \
 		ipywidgets.__version__, '| matplotlib', matplotlib.__version__)"
-	$(VENV_COLAB)/bin/python -m pytest tests --ignore=tests/test_project.py -p no:cacheprovider $(PYTEST_FLAGS)
-	COURSE_FAST=1 $(VENV_COLAB)/bin/python -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
-		notebooks $(PYTEST_FLAGS)
+	$(TEST_CACHE) $(VENV_COLAB)/bin/python -m pytest tests --ignore=tests/test_project.py \
+		-p no:cacheprovider $(PYTEST_FLAGS)
+	$(TEST_CACHE) COURSE_FAST=1 $(VENV_COLAB)/bin/python -m pytest --nbval-lax --nbval-current-env \
+		-p no:cacheprovider notebooks $(PYTEST_FLAGS)
 
 # Re-execute every notebook in full mode and store its outputs (what students read first),
 # with an empty model cache, so the stored outputs show a first run, training included.
 NOTEBOOKS ?= notebooks/*.ipynb
 notebooks: install
 	COURSE_FAST=0 COURSE_CACHE_DIR=$$(mktemp -d) $(BIN)/python scripts/execute_notebooks.py $(NOTEBOOKS)
+
+# Seconds each notebook spends compiling on a first and a second run (full mode; FAST=1 for fast).
+compile-times: install
+	$(BIN)/python scripts/compile_times.py $(if $(FAST),--fast,) $(NOTEBOOKS)
 
 bench: install
 	-$(BIN)/python -m pip install --quiet -c $(LOCK) "torch==2.13.0" || \
@@ -108,4 +132,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) $(VENV_COLAB) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV_COLAB) .pytest_cache .ruff_cache .cache

@@ -64,9 +64,10 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_generate_tests(metafunc):
-    """``notebook_name``: each notebook that shows an explorer, one module-wide run each."""
+    """``notebook_name``: every notebook, one module-wide run each (Run All Cells, then its
+    explorers, if it shows any)."""
     if "notebook_name" in metafunc.fixturenames:
-        names = [nb.name for nb in notebooks_with_explorers()]
+        names = [nb.name for nb in sorted(NOTEBOOKS.glob("*.ipynb"))]
         metafunc.parametrize("notebook_name", names, scope="module")
 
 
@@ -160,8 +161,10 @@ def lab(tmp_path_factory) -> Lab:
            f"--FileCheckpoints.checkpoint_dir={home / 'checkpoints'}"]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
+    # models trained here go to the test's own folder, never the user's cache
     env = dict(os.environ, COURSE_FAST="1", JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-               PYTHONUNBUFFERED="1")
+               PYTHONUNBUFFERED="1", COURSE_CACHE_DIR=str(home / "cache"))
+    env.setdefault("COURSE_COMPILE_CACHE_DIR", str(home / "compiled"))
     log = home / "jupyter.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,

@@ -1,6 +1,7 @@
-"""Every notebook with an explorer runs in JupyterLab (Run → Run All Cells, fast mode) without an
-error, and each explorer answers every slider and dropdown with a new image and a new numbers line
-(an explorer that trains frame by frame, ``FRAME_BUTTON``: each slider and toggle, then a frame).
+"""Every notebook runs in JupyterLab (Run → Run All Cells, fast mode) without an error — the one
+execution of each notebook in `make test`, checking what nbval checks — and each explorer answers
+every slider and dropdown with a new image and a new numbers line (an explorer that trains frame
+by frame, ``FRAME_BUTTON``: each slider and toggle, then a frame).
 
 The time from a key press on a slider's handle (or a click on the frame button) to the new image's
 ``src`` in the page is measured over at least ``MIN_MOVES`` moves per explorer; p50/p95 are
@@ -292,6 +293,8 @@ def test_notebook_runs_every_cell_without_an_error(notebook):
 def test_every_explorer_answers_every_control(notebook, artifacts, latency_report):
     page, stem = notebook.page, notebook.name.removesuffix(".ipynb")
     calls = notebook.explorers
+    if not calls:
+        pytest.skip(f"{notebook.name} shows no explorer")
     explorers = page.locator(EXPLORER)
     try:
         page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length >= n",
