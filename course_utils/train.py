@@ -32,6 +32,8 @@ import optax
 from flax import nnx
 from tqdm.auto import tqdm
 
+from course_utils import checks
+
 StepFn = Callable[[Any, Any], tuple[Any, jax.Array]]
 
 CHECK_EVERY = 10  # steps between two checks of the loss for NaN/inf
@@ -63,12 +65,6 @@ class History:
         return float(self.epoch_loss[-1])
 
 
-def _check_positive_int(name: str, value: object, suggestion: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value!r} ({suggestion})")
-    return int(value)
-
-
 def _check_images(name: str, images: object, min_ndim: int = 2) -> np.ndarray | jax.Array:
     if not isinstance(images, np.ndarray | jax.Array):
         raise TypeError(f"{name} must be a numpy or jax array, got {type(images).__name__}")
@@ -89,8 +85,10 @@ def iterate_batches(
     every step has the same shape (one compilation); with ``n < batch_size`` one batch of
     all ``n`` examples is yielded.
     """
-    n = _check_positive_int("n", n, "the number of training examples")
-    batch_size = _check_positive_int("batch_size", batch_size, "try 64, 128 or 256")
+    n = checks.positive_int("n", n, "the number of training examples")
+    batch_size = checks.positive_int("batch_size", batch_size, "try 64, 128 or 256")
+    seed = checks.int_in_range("seed", seed, 0, None, "e.g. 0")
+    epoch = checks.int_in_range("epoch", epoch, 0)
     order = np.random.default_rng([seed, epoch]).permutation(n)
     if n < batch_size:
         yield order
@@ -119,6 +117,43 @@ def _checked(pending: list[jax.Array], done: list[np.ndarray], epoch: int) -> np
     return chunk
 
 
+def _first_step(train_step: StepFn, state: Any, data: Any, batch: tuple) -> tuple[Any, Any]:
+    """The first step, whose failure to trace on image-shaped batches gets a hint to flatten."""
+    try:
+        return train_step(state, batch if isinstance(data, tuple) else batch[0])
+    except TypeError as err:
+        shape = tuple(batch[0].shape)
+        if len(shape) < 3 or "dot_general" not in str(err):
+            raise
+        raise ValueError(
+            f"the model cannot take a batch of shape {shape}: an MLP (nnx.Linear) expects flat "
+            f"images [N, {int(np.prod(shape[1:]))}]; flatten with x.reshape(len(x), -1)"
+        ) from err
+
+
+def _check_validation(data: Any, validation: Any) -> None:
+    """Before any training: ``validation`` has the form of ``data`` (same arrays, same shapes
+    after the batch axis, at least one example)."""
+    arrays = data if isinstance(data, tuple) else (data,)
+    val = validation if isinstance(validation, tuple) else (validation,)
+    if isinstance(data, tuple) != isinstance(validation, tuple) or len(val) != len(arrays):
+        raise ValueError(
+            f"validation must have the form of data: {len(arrays)} array(s)"
+            f"{' in a tuple' if isinstance(data, tuple) else ''}, got {len(val)}"
+            f"{' in a tuple' if isinstance(validation, tuple) else ''}")
+    for i, (a, v) in enumerate(zip(arrays, val, strict=True)):
+        name = f"validation[{i}]" if isinstance(validation, tuple) else "validation"
+        _check_images(name, v, min_ndim=1)
+        if tuple(v.shape[1:]) != tuple(a.shape[1:]):
+            train_name = f"data[{i}]" if isinstance(data, tuple) else "the training data"
+            raise ValueError(
+                f"{name} must have the shape of {train_name} after the batch axis: "
+                f"[N, {', '.join(map(str, a.shape[1:]))}], got {tuple(v.shape)}"
+                + (" (flatten with x.reshape(len(x), -1))"
+                   if v.ndim > a.ndim and int(np.prod(v.shape[1:])) == int(np.prod(a.shape[1:]))
+                   else ""))
+
+
 def run_training(
     train_step: StepFn,
     state: Any,
@@ -142,8 +177,8 @@ def run_training(
     ``CHECK_EVERY`` steps of a loss becoming NaN or infinite, naming the epoch and step,
     instead of training on.
     """
-    epochs = _check_positive_int("epochs", epochs, "try 1 to 20")
-    batch_size = _check_positive_int("batch_size", batch_size, "try 64, 128 or 256")
+    epochs = checks.positive_int("epochs", epochs, "try 1 to 20")
+    batch_size = checks.positive_int("batch_size", batch_size, "try 64, 128 or 256")
     arrays = data if isinstance(data, tuple) else (data,)
     for i, a in enumerate(arrays):
         _check_images(f"data[{i}]" if isinstance(data, tuple) else "data", a, min_ndim=1)
@@ -168,7 +203,10 @@ def run_training(
             pending: list[jax.Array] = []  # losses not yet copied from the device
             for idx in iterate_batches(n, batch_size, seed=seed, epoch=epoch):
                 batch = tuple(a[idx] for a in arrays)
-                state, loss = train_step(state, batch if isinstance(data, tuple) else batch[0])
+                if epoch == 0 and not step_losses and not losses and not pending:
+                    state, loss = _first_step(train_step, state, data, batch)
+                else:
+                    state, loss = train_step(state, batch if isinstance(data, tuple) else batch[0])
                 pending.append(loss)
                 bar.update(1)
                 # Copying each loss to the host at once would make Python wait for every
@@ -235,14 +273,6 @@ def make_train_step(
     return train_step, state
 
 
-def _check_learning_rate(learning_rate: object) -> float:
-    if (isinstance(learning_rate, bool) or not isinstance(learning_rate, float | int)
-            or not np.isfinite(learning_rate) or learning_rate <= 0):
-        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r} "
-                         "(try 1e-3)")
-    return float(learning_rate)
-
-
 def fit(
     model: nnx.Module,
     data: np.ndarray | tuple[np.ndarray, ...],
@@ -263,15 +293,17 @@ def fit(
     validation: held-out data of the same form; its mean loss is recorded after each epoch.
     The same ``seed`` (and the same initial model) gives the same result, on CPU or GPU.
     """
-    learning_rate = _check_learning_rate(learning_rate)
+    learning_rate = checks.positive_float("learning_rate", learning_rate, "try 1e-3")
+    arrays = data if isinstance(data, tuple) else (data,)
+    for i, a in enumerate(arrays):
+        _check_images(f"data[{i}]" if isinstance(data, tuple) else "data", a, min_ndim=1)
     optimizer = nnx.Optimizer(model, optax.adam(learning_rate), wrt=nnx.Param)
     train_step, state = make_train_step(model, optimizer, loss_fn)
 
     eval_fn = None
     if validation is not None:
+        _check_validation(data, validation)
         val = validation if isinstance(validation, tuple) else (validation,)
-        for i, a in enumerate(val):
-            _check_images(f"validation[{i}]", a, min_ndim=1)
         graphdef, _ = nnx.split((model, optimizer))
 
         @jax.jit
@@ -295,6 +327,25 @@ def fit(
     return history
 
 
+_CONV_TYPES = (nnx.Conv, nnx.ConvTranspose)
+
+
+def _expects_flat(model: object, shape: tuple[int, ...]) -> bool:
+    """True if ``model`` is made of dense layers that take ``prod(shape[1:])`` features and
+    none that takes ``shape[-1]``: then flattening ``[N, H, W]`` images is unambiguous."""
+    if len(shape) < 3 or not isinstance(model, nnx.Module):
+        return False
+    flat, last, found = int(np.prod(shape[1:])), shape[-1], False
+    for _, node in nnx.iter_graph(model):
+        if isinstance(node, _CONV_TYPES) or type(node).__name__ in ("Conv", "ConvTranspose"):
+            return False
+        if isinstance(node, nnx.Linear):
+            if node.in_features == last:
+                return False
+            found = found or node.in_features == flat
+    return found
+
+
 def train_autoencoder(
     model: nnx.Module,
     images: np.ndarray,
@@ -310,13 +361,21 @@ def train_autoencoder(
 ) -> History:
     """Train ``model`` in place to reconstruct ``images`` with Adam; return its ``History``.
 
-    images: ``float32[N, ...]`` — the model's input and its target.
+    images: ``float32[N, ...] in [0, 1]`` — the model's input and its target. Pixels that look
+        like 0–255 are refused (divide by 255). ``[N, 28, 28]`` images are flattened to
+        ``[N, 784]`` for a model made of dense layers whose first layer takes 784 inputs.
     loss_fn: ``loss_fn(model, x) -> scalar``; the default is ``mse_loss``.
     validation: optional held-out images; their loss is recorded after each epoch.
     """
     _check_images("images", images)
+    checks.images_in_unit_range("images", images)
+    if _expects_flat(model, images.shape):
+        images = images.reshape(images.shape[0], -1)
     if validation is not None:
         _check_images("validation", validation)
+        checks.images_in_unit_range("validation", validation)
+        if validation.ndim > images.ndim and _expects_flat(model, validation.shape):
+            validation = validation.reshape(validation.shape[0], -1)
     return fit(model, images, loss_fn, epochs=epochs, batch_size=batch_size,
                learning_rate=learning_rate, seed=seed, validation=validation,
                progress=progress, desc=desc)
