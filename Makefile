@@ -6,9 +6,14 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 LOCK   := requirements/lock.txt
 STAMP  := $(VENV)/.installed
+# `make lab PORT=8890` serves on another port. Its token: see `lab` below.
 PORT   ?= 8888
-# A fresh random token per `make lab` unless you pass TOKEN=...
-TOKEN  ?= $(shell $(PYTHON) -c "import secrets; print(secrets.token_hex(16))")
+# The oldest Python the course runs on: the floor of requires-python in pyproject.toml.
+PYTHON_FLOOR := $(or $(shell sed -n 's/^requires-python *= *">= *\([0-9][0-9.]*\)".*/\1/p' \
+	pyproject.toml),$(error pyproject.toml has no requires-python = ">=X.Y" line))
+# `$(PY) $(IS_SUPPORTED)` exits 0 when PY is at least PYTHON_FLOOR; PY_VERSION prints its version.
+IS_SUPPORTED := -c "import sys; sys.exit(sys.version_info[:2] < tuple(map(int, '$(PYTHON_FLOOR)'.split('.'))))"
+PY_VERSION   := -c "import platform; print(platform.python_version())"
 PYTEST_FLAGS ?=
 # Jupyter refuses to run as root unless told (containers, CI machines)
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -18,17 +23,57 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 install: $(STAMP)
 
+# A venv made by a Python older than PYTHON_FLOOR is rebuilt with $(PYTHON) when that one is
+# new enough, and refused otherwise; an unsupported $(PYTHON) never leaves a venv behind.
 $(STAMP): pyproject.toml $(LOCK)
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@if [ -d $(VENV) ] && ! $(BIN)/python $(IS_SUPPORTED) 2>/dev/null; then \
+		old=$$($(BIN)/python $(PY_VERSION) 2>/dev/null) && old="Python $$old" \
+			|| old="a Python that no longer runs"; \
+		if $(PYTHON) $(IS_SUPPORTED) 2>/dev/null; then \
+			echo "$(VENV) was made by $$old, older than the course's Python $(PYTHON_FLOOR):" \
+				"rebuilding it with $(PYTHON)"; \
+			rm -rf $(VENV); \
+		else \
+			echo "$(VENV) was made by $$old and the course needs Python >= $(PYTHON_FLOOR)." \
+				"Run 'make install PYTHON=python$(PYTHON_FLOOR)' (any Python >= $(PYTHON_FLOOR))," \
+				"which rebuilds it, or 'make clean' to remove it." >&2; \
+			exit 1; \
+		fi; \
+	fi
+	@test -x $(BIN)/python || { \
+		if ! $(PYTHON) $(IS_SUPPORTED) 2>/dev/null; then \
+			found=$$($(PYTHON) $(PY_VERSION) 2>/dev/null) && found="Python $$found" \
+				|| found="not a Python that runs"; \
+			echo "PYTHON=$(PYTHON) is $$found; the course needs Python >= $(PYTHON_FLOOR)." \
+				"Run 'make install PYTHON=python$(PYTHON_FLOOR)' (or any newer python3.X)." >&2; \
+			exit 1; \
+		fi; \
+		$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }; }
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(LOCK) -e ".[lab,test]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
 	@touch $(STAMP)
 
+# `make lab`: one random token per run, made once, printed in the URL and handed to JupyterLab
+# in its environment (JUPYTER_TOKEN), so no command line shows it. COURSE_LAB_TOKEN=... in the
+# environment chooses your own; an empty one is refused (it would turn authentication off).
+ifneq ($(filter lab,$(MAKECMDGOALS)),)
+ifneq ($(origin COURSE_LAB_TOKEN),undefined)
+ifeq ($(strip $(COURSE_LAB_TOKEN)),)
+$(error COURSE_LAB_TOKEN is empty, which would open JupyterLab to anyone: unset it (make lab then \
+makes a random token) or set it to a long random string)
+endif
+endif
+endif
+
 lab: install
-	@echo "JupyterLab: http://127.0.0.1:$(PORT)/lab?token=$(TOKEN)"
-	$(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) \
-		--ServerApp.root_dir=notebooks --IdentityProvider.token=$(TOKEN) $(ALLOW_ROOT)
+	@$(if $(filter command line,$(origin TOKEN)),echo "make lab does not read TOKEN:" \
+		"set COURSE_LAB_TOKEN in the environment to choose the token" >&2;) \
+	token="$${COURSE_LAB_TOKEN:-$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(24))')}" \
+		&& [ -n "$$token" ] || { echo "make lab: no token, JupyterLab not started" >&2; exit 1; }; \
+	echo "JupyterLab: http://127.0.0.1:$(PORT)/lab?token=$$token"; \
+	JUPYTER_TOKEN="$$token" exec $(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) \
+		--ServerApp.root_dir=notebooks $(ALLOW_ROOT)
 
 test: install lint unit notebooks-once
 
