@@ -7,8 +7,13 @@ from collections.abc import Callable
 
 import numpy as np
 
+from course_utils import checks
 
-def _pair(x: object, x_rec: object) -> tuple[np.ndarray, np.ndarray]:
+
+def _pair(x: object, x_rec: object, data_range: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    limit = checks.UNIT_RANGE_LIMIT * data_range
+    checks.images_in_unit_range("x", np.asarray(x), limit=limit)
+    checks.images_in_unit_range("x_rec", np.asarray(x_rec), limit=limit)
     a = np.asarray(x, dtype=np.float32)
     b = np.asarray(x_rec, dtype=np.float32)
     if a.shape[0] != b.shape[0] or a.size != b.size:
@@ -19,8 +24,15 @@ def _pair(x: object, x_rec: object) -> tuple[np.ndarray, np.ndarray]:
 
 
 def reconstruction_error(x: object, x_rec: object) -> np.ndarray:
-    """Per-image mean squared error: ``x, x_rec: float[N, ...]`` → ``float32[N]`` (per pixel)."""
-    a, b = _pair(x, x_rec)
+    """Per-image mean squared error: ``x, x_rec: float[N, ...]`` → ``float32[N]`` (per pixel).
+
+    Pixels are in [0, 1]; images that look like 0–255 are refused (divide by 255).
+    """
+    return _errors(x, x_rec)
+
+
+def _errors(x: object, x_rec: object, data_range: float = 1.0) -> np.ndarray:
+    a, b = _pair(x, x_rec, data_range)
     return np.mean((a - b) ** 2, axis=1)
 
 
@@ -30,8 +42,13 @@ def mse_per_pixel(x: object, x_rec: object) -> float:
 
 
 def psnr(x: object, x_rec: object, data_range: float = 1.0) -> float:
-    """Peak signal-to-noise ratio in dB, averaged over images: 10·log10(range² / MSE)."""
-    err = np.maximum(reconstruction_error(x, x_rec), 1e-12)
+    """Peak signal-to-noise ratio in dB, averaged over images: 10·log10(range² / MSE).
+
+    ``x, x_rec: float[N, ...]`` with pixels in [0, data_range]; 0–255 images with the default
+    ``data_range=1`` are refused (divide by 255, or pass ``data_range=255``).
+    """
+    data_range = checks.positive_float("data_range", data_range, "1.0 for pixels in [0, 1]")
+    err = np.maximum(_errors(x, x_rec, data_range), 1e-12)
     return float(np.mean(10.0 * np.log10(data_range**2 / err)))
 
 
@@ -39,6 +56,7 @@ def batched_apply(fn: Callable, x: np.ndarray, batch_size: int = 2000) -> np.nda
     """``np.concatenate([fn(x[i:i+batch_size]) ...])``: apply a model over a large array."""
     if len(x) == 0:
         raise ValueError("x is empty")
+    batch_size = checks.positive_int("batch_size", batch_size, "try 2000")
     return np.concatenate(
         [np.asarray(fn(x[i : i + batch_size])) for i in range(0, len(x), batch_size)]
     )

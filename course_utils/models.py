@@ -12,11 +12,7 @@ from collections.abc import Sequence
 import jax
 from flax import nnx
 
-
-def _check_positive_int(name: str, value: object, suggestion: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value!r} ({suggestion})")
-    return value
+from course_utils import checks
 
 
 def _check_hidden(hidden: Sequence[int]) -> tuple[int, ...]:
@@ -24,9 +20,8 @@ def _check_hidden(hidden: Sequence[int]) -> tuple[int, ...]:
         raise ValueError(
             f"hidden must be a sequence of layer widths such as (512, 256), got {hidden!r}"
         )
-    for width in hidden:
-        _check_positive_int("each width in hidden", width, "e.g. hidden=(512, 256)")
-    return tuple(hidden)
+    return tuple(checks.positive_int("each width in hidden", width, "e.g. hidden=(512, 256)")
+                 for width in hidden)
 
 
 def _mlp(sizes: Sequence[int], rngs: nnx.Rngs, final_activation=None) -> nnx.Sequential:
@@ -52,8 +47,8 @@ class MLPEncoder(nnx.Module):
         in_features: int = 784,
         rngs: nnx.Rngs,
     ) -> None:
-        latent_dim = _check_positive_int("latent_dim", latent_dim, "try 2, 5, 16 or 32")
-        in_features = _check_positive_int("in_features", in_features, "784 for 28×28 images")
+        latent_dim = checks.positive_int("latent_dim", latent_dim, "try 2, 5, 16 or 32")
+        in_features = checks.positive_int("in_features", in_features, "784 for 28×28 images")
         hidden = _check_hidden(hidden)
         self.latent_dim = latent_dim
         self.in_features = in_features
@@ -77,8 +72,8 @@ class MLPDecoder(nnx.Module):
         out_features: int = 784,
         rngs: nnx.Rngs,
     ) -> None:
-        latent_dim = _check_positive_int("latent_dim", latent_dim, "try 2, 5, 16 or 32")
-        out_features = _check_positive_int("out_features", out_features, "784 for 28×28 images")
+        latent_dim = checks.positive_int("latent_dim", latent_dim, "try 2, 5, 16 or 32")
+        out_features = checks.positive_int("out_features", out_features, "784 for 28×28 images")
         hidden = _check_hidden(hidden)
         self.latent_dim = latent_dim
         self.out_features = out_features

@@ -21,21 +21,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from course_utils import checks
+
 __all__ = ["NOISE_KINDS", "add_noise"]
 
 NOISE_KINDS: tuple[str, ...] = ("gaussian", "salt_and_pepper", "masking")
 
 
 def _check_level(level: object) -> None:
-    try:
-        value = float(np.asarray(level))
-    except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
+    if checks.is_traced(level):
         return  # a traced value inside jit: it cannot be checked here
-    except (TypeError, ValueError):
-        raise ValueError(f"level must be a number in [0, 1], got {level!r}") from None
-    if not np.isfinite(value) or not 0.0 <= value <= 1.0:
-        raise ValueError(f"level must be a number in [0, 1], got {level!r} "
-                         "(0 = no noise, 1 = the strongest corruption; try 0.3)")
+    checks.probability("level", level, "0 = no noise, 1 = the strongest corruption; try 0.3")
 
 
 def _key(key: object, seed: object) -> jax.Array:
@@ -43,9 +39,7 @@ def _key(key: object, seed: object) -> jax.Array:
         raise ValueError("pass exactly one of key (a jax.random key) or seed (an int), "
                          "e.g. add_noise(x, seed=0)")
     if seed is not None:
-        if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-            raise ValueError(f"seed must be an int, got {seed!r}")
-        return jax.random.PRNGKey(int(seed))
+        return jax.random.PRNGKey(checks.int_in_range("seed", seed, hint="e.g. seed=0"))
     return key  # type: ignore[return-value]
 
 
@@ -59,6 +53,8 @@ def add_noise(
 ) -> jax.Array:
     """Return a corrupted copy of ``x: float32[N, ...] in [0, 1]``, still in [0, 1].
 
+    Pixels that look like 0–255 (integers above 1, floats far above 1) are refused: divide by
+    255 first.
     kind: one of ``NOISE_KINDS`` (``"gaussian"``, ``"salt_and_pepper"``, ``"masking"``).
     level: in [0, 1]; the noise's standard deviation (Gaussian) or the fraction of pixels
         corrupted (salt-and-pepper, masking). See the module's docstring.
@@ -69,6 +65,7 @@ def add_noise(
                          f"got {kind!r}")
     _check_level(level)
     k = _key(key, seed)
+    checks.images_in_unit_range("x", x)
     x = jnp.asarray(x)
     if not jnp.issubdtype(x.dtype, jnp.floating):
         raise ValueError(f"x must hold float pixels in [0, 1], got dtype {x.dtype}")
