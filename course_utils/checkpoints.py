@@ -4,11 +4,18 @@ A checkpoint file is a msgpack map::
 
     {"format": "course-utils-checkpoint", "version": 1,
      "config": <JSON text of what built and trained the model>,
-     "sha256": <hex digest of "payload">, "payload": <msgpack of {"param/path": array}>}
+     "sha256": <hex digest of "payload">, "payload": <msgpack of {"param/path": array}>,
+     "mode": "fast" or "full"}   # only in files written by load_or_train
 
-``load_model`` refuses a file whose format, version, config, digest, parameter names or shapes
-do not match, with a ``CheckpointError`` that says why; ``load_or_train`` turns such a refusal
-into a rebuild, so a stale or corrupted file never crashes a notebook.
+``load_model`` refuses a file whose format, version, mode, config, digest, parameter names,
+shapes or dtypes do not match, or that cannot be decoded at all, with a ``CheckpointError`` that
+says why; ``load_or_train`` turns such a refusal into a rebuild, so a stale or corrupted file
+never crashes a notebook. Files larger than ``MAX_BYTES`` are refused without being read.
+
+``load_or_train`` keeps the models it trains in ``cache_dir()`` (``cache_root() / "checkpoints"``,
+see ``course_utils.config.cache_root``), one file per name and mode: ``<name>.full.msgpack`` and
+``<name>.fast.msgpack``, so that a fast-mode run (the test suite) and a full-mode run never load
+or overwrite each other's models.
 """
 
 from __future__ import annotations
@@ -16,7 +23,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
+import time
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,25 +35,54 @@ import jax
 import numpy as np
 from flax import nnx, serialization
 
+from course_utils import config as course_config
+from course_utils.config import CACHE_DIR_ENV, cache_root
+
 FORMAT = "course-utils-checkpoint"
 VERSION = 1
-CACHE_ENV_VAR = "COURSE_CACHE_DIR"
+CACHE_ENV_VAR = CACHE_DIR_ENV
+MODES = ("fast", "full")
+MAX_BYTES = 64 * 2**20
+"""The largest checkpoint file read (64 MiB); the largest shipped one is 3.3 MB."""
+STALE_TMP_S = 3600.0
+"""Temporary files of a write that never finished (``.NAME.msgpack.*.tmp``) older than this are
+removed by the next save into the same folder."""
+NAME_RULE = "1 to 100 characters: letters, digits and . _ + -, starting with a letter or digit"
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,99}")
 
 M = TypeVar("M", bound=nnx.Module)
 
 
 class CheckpointError(ValueError):
-    """A checkpoint file is missing, corrupted, or was made for another model or config."""
+    """A checkpoint file is missing, unreadable, corrupted, or was made for another model,
+    config or mode."""
+
+
+class CheckpointWriteError(OSError):
+    """A checkpoint could not be written (a folder you cannot write, a full disk, ...)."""
 
 
 def cache_dir() -> Path:
-    """Where ``load_or_train`` keeps models trained on this machine.
+    """Where ``load_or_train`` keeps models trained on this machine: ``cache_root() /
+    "checkpoints"`` (``$COURSE_CACHE_DIR/checkpoints``, else
+    ``$XDG_CACHE_HOME/course-utils/checkpoints``, else ``~/.cache/course-utils/checkpoints``)."""
+    return cache_root() / "checkpoints"
 
-    ``$COURSE_CACHE_DIR/checkpoints`` if set, else ``~/.cache/course-utils/checkpoints``.
-    """
-    root = os.environ.get(CACHE_ENV_VAR)
-    base = Path(root) if root else Path.home() / ".cache" / "course-utils"
-    return base / "checkpoints"
+
+def check_name(name: object) -> str:
+    """``name`` if it is a valid checkpoint name (``NAME_RULE``), else a ``ValueError`` saying what
+    a valid name is: ``"nb02_mlp_ae_D2"``, ``"nb07_vae_D2_beta0.5"``."""
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
+        raise ValueError(
+            f"name must be a plain file name of {NAME_RULE} (e.g. 'nb02_mlp_ae_D2' or "
+            f"'nb07_vae_D2_beta0.5'), got {name!r}"
+        )
+    return name
+
+
+def _check_mode(mode: object) -> None:
+    if mode is not None and mode not in MODES:
+        raise ValueError(f'mode must be "fast", "full" or None, got {mode!r}')
 
 
 def _path_key(path: tuple) -> str:
@@ -71,12 +110,26 @@ def _config_text(config: Mapping[str, Any]) -> str:
         raise TypeError(f"config must hold only JSON values (numbers, strings): {err}") from err
 
 
-def save_model(model: nnx.Module, path: str | os.PathLike, *, config: Mapping[str, Any]) -> Path:
+def save_model(
+    model: nnx.Module,
+    path: str | os.PathLike,
+    *,
+    config: Mapping[str, Any],
+    mode: str | None = None,
+) -> Path:
     """Write ``model``'s state to ``path`` atomically (a temporary file, then a rename).
 
     config: JSON-able description of everything that built and trained the model (sizes,
         epochs, seed, ...). ``load_model`` only accepts the file for the same config.
+    mode: ``"fast"`` or ``"full"`` to record the course mode the model was trained in (then
+        ``load_model(..., mode=...)`` accepts it only in that mode); ``None`` records none
+        (the pretrained checkpoints in data/, loaded in both modes).
+
+    Temporary files left by writes that never finished (older than ``STALE_TMP_S``) are
+    removed from the folder. Raises ``CheckpointWriteError`` (an ``OSError``) naming the path
+    and what to do when the file cannot be written.
     """
+    _check_mode(mode)
     path = Path(path)
     flat, _, _ = _flat_params(model)
     arrays = {k: np.asarray(jax.device_get(v)) for k, v in flat.items()}
@@ -88,31 +141,95 @@ def save_model(model: nnx.Module, path: str | os.PathLike, *, config: Mapping[st
         "sha256": hashlib.sha256(payload).hexdigest(),
         "payload": payload,
     }
+    if mode is not None:
+        envelope["mode"] = mode
     data = serialization.msgpack_serialize(envelope)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temporaries(path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:
+        raise CheckpointWriteError(_write_message(path, err)) from err
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    except OSError as err:
+        raise CheckpointWriteError(_write_message(path, err)) from err
+    finally:
+        Path(tmp).unlink(missing_ok=True)  # after the rename there is nothing left to remove
     return path
 
 
-def load_model(model: M, path: str | os.PathLike, *, config: Mapping[str, Any]) -> M:
+def _write_message(path: Path, err: OSError) -> str:
+    return (
+        f"cannot write checkpoint {path} ({type(err).__name__}: {err.strerror or err}). Make the "
+        f"folder {path.parent} writable (or delete a file there that another user owns), or set "
+        f"{CACHE_DIR_ENV} to an absolute path of a folder of your own."
+    )
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    now = time.time()
+    for tmp in folder.glob(".*.msgpack.*.tmp"):
+        try:
+            if now - tmp.stat().st_mtime > STALE_TMP_S:
+                tmp.unlink()
+        except OSError:  # removed meanwhile by another process, or not ours to remove
+            pass
+
+
+def load_model(
+    model: M,
+    path: str | os.PathLike,
+    *,
+    config: Mapping[str, Any],
+    mode: str | None = None,
+    max_bytes: int = MAX_BYTES,
+) -> M:
     """Fill ``model``'s parameters (in place) from the checkpoint at ``path``; return ``model``.
 
-    Raises ``CheckpointError`` if the file is missing, corrupted, of another format version,
-    made with another ``config``, or holds parameters of other names or shapes.
+    mode: ``"fast"`` or ``"full"``: accept only a file saved with that mode; ``None``: do not
+        check the mode.
+    max_bytes: a larger file is refused without being read.
+
+    Raises ``CheckpointError`` if the file is missing, unreadable (e.g. another user's file),
+    larger than ``max_bytes``, corrupted, of another format version, made with another
+    ``config`` or ``mode``, or holds parameters of other names, shapes or dtypes. ``model`` is
+    changed only when the whole file was read and checked.
     """
+    _check_mode(mode)
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
-    return _fill_from_bytes(model, path.read_bytes(), str(path), config)
+    try:
+        with path.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > max_bytes:
+                raise CheckpointError(_too_large_message(path, size, max_bytes))
+            raw = f.read(max_bytes + 1)
+    except PermissionError as err:
+        raise CheckpointError(
+            f"cannot read checkpoint {path}: permission denied ({err.strerror}); it may belong to "
+            f"another user. Delete it (or ask its owner to), or set {CACHE_DIR_ENV} to an "
+            f"absolute path of a folder of your own."
+        ) from None
+    except OSError as err:
+        raise CheckpointError(f"cannot read checkpoint {path} ({type(err).__name__}: {err})") \
+            from None
+    if len(raw) > max_bytes:  # the file grew while it was opened
+        raise CheckpointError(_too_large_message(path, len(raw), max_bytes))
+    return _fill_from_bytes(model, raw, str(path), config, mode)
+
+
+def _too_large_message(path: Path | str, size: int, max_bytes: int) -> str:
+    return (
+        f"checkpoint {path} is {size:,} bytes, more than the {max_bytes:,} bytes a course "
+        f"checkpoint may have, so it was not read. Delete it (load_or_train then trains the model "
+        f"again); for a model of your own that is really this large, pass max_bytes=."
+    )
 
 
 def load_pretrained(model: M, name: str, *, config: Mapping[str, Any]) -> M:
@@ -127,15 +244,18 @@ def load_pretrained(model: M, name: str, *, config: Mapping[str, Any]) -> M:
     Raises ``ValueError`` for an unknown ``name``, ``course_utils.data.DataChecksumError`` for a
     corrupted file, and ``CheckpointError`` for a file made for another model or config.
     """
-    from course_utils.data import PRETRAINED_SHA256, read_verified_bytes
+    from course_utils.data import PRETRAINED_SHA256, data_file_path, read_verified_bytes
 
     file_name = f"{name}.msgpack"
     if file_name not in PRETRAINED_SHA256:
         known = ", ".join(sorted(n.removesuffix(".msgpack") for n in PRETRAINED_SHA256)) or "none"
         raise ValueError(f"no pretrained checkpoint named {name!r}; the shipped ones are: {known}")
+    size = data_file_path(file_name).stat().st_size
+    if size > MAX_BYTES:
+        raise CheckpointError(_too_large_message(f"data/{file_name}", size, MAX_BYTES))
     raw = read_verified_bytes(file_name)
     try:
-        return _fill_from_bytes(model, raw, f"data/{file_name}", config)
+        return _fill_from_bytes(model, raw, f"data/{file_name}", config, None)
     except CheckpointError as err:
         raise CheckpointError(
             f"{err}\nThe model or its config differ from what data/{file_name} was trained with: "
@@ -143,18 +263,24 @@ def load_pretrained(model: M, name: str, *, config: Mapping[str, Any]) -> M:
         ) from None
 
 
-def _fill_from_bytes(model: M, raw: bytes, where: str, config: Mapping[str, Any]) -> M:
+def _fill_from_bytes(
+    model: M, raw: bytes, where: str, config: Mapping[str, Any], mode: str | None
+) -> M:
+    want = _config_text(config)
     try:
         envelope = serialization.msgpack_restore(raw)
-    except Exception as err:  # truncated or garbage bytes
-        raise CheckpointError(f"{where} is not a readable checkpoint ({err})") from err
+    except Exception as err:  # truncated or garbage bytes: msgpack and flax raise many kinds
+        raise CheckpointError(f"{where} is not a readable checkpoint ({err})") from None
     if not isinstance(envelope, dict) or envelope.get("format") != FORMAT:
         raise CheckpointError(f"{where} is not a course-utils checkpoint")
     if envelope.get("version") != VERSION:
         raise CheckpointError(
-            f"{where} has format version {envelope.get('version')}, this course reads {VERSION}"
+            f"{where} has format version {envelope.get('version')!r}, this course reads {VERSION}"
         )
-    want = _config_text(config)
+    if mode is not None and envelope.get("mode") != mode:
+        made = envelope.get("mode")
+        made_in = f"in {made} mode" if made in MODES else "without a recorded mode"
+        raise CheckpointError(f"{where} was trained {made_in}; this run is in {mode} mode")
     if envelope.get("config") != want:
         raise CheckpointError(
             f"{where} was made for another config:\n  file: {envelope.get('config')}\n  "
@@ -165,7 +291,14 @@ def _fill_from_bytes(model: M, raw: bytes, where: str, config: Mapping[str, Any]
         "sha256"
     ):
         raise CheckpointError(f"{where} is corrupted: its contents do not match their SHA-256")
-    arrays = serialization.msgpack_restore(payload)
+    try:
+        arrays = serialization.msgpack_restore(payload)
+    except Exception as err:  # a digest over bytes that are not a parameter table
+        raise CheckpointError(f"{where} holds no readable parameter table ({err})") from None
+    if not isinstance(arrays, dict) or not all(isinstance(k, str) for k in arrays):
+        raise CheckpointError(
+            f"{where} holds {type(arrays).__name__} where a table of named parameters belongs"
+        )
     flat, treedef, state = _flat_params(model)
     if set(arrays) != set(flat):
         missing = sorted(set(flat) - set(arrays))[:3]
@@ -175,11 +308,17 @@ def _fill_from_bytes(model: M, raw: bytes, where: str, config: Mapping[str, Any]
         )
     leaves = []
     for key, current in flat.items():
-        stored = np.asarray(arrays[key])
-        if stored.shape != np.shape(current) or stored.dtype != np.asarray(current).dtype:
+        stored = arrays[key]
+        want_shape, want_dtype = np.shape(current), np.asarray(current).dtype
+        if not isinstance(stored, np.ndarray | np.generic):
+            raise CheckpointError(
+                f"{where}: parameter {key} holds a {type(stored).__name__}, the model expects an "
+                f"array of shape {want_shape} {want_dtype}"
+            )
+        if stored.shape != want_shape or stored.dtype != want_dtype:
             raise CheckpointError(
                 f"{where}: parameter {key} has shape {stored.shape} {stored.dtype}, the model "
-                f"expects {np.shape(current)} {np.asarray(current).dtype}"
+                f"expects {want_shape} {want_dtype}"
             )
         leaves.append(jax.numpy.asarray(stored))
     pure = jax.tree_util.tree_unflatten(treedef, leaves)
@@ -197,26 +336,64 @@ def load_or_train(
     directory: str | os.PathLike | None = None,
     verbose: bool = True,
 ) -> M:
-    """Load ``model``'s state from ``<directory>/<name>.msgpack``, or train and save it.
+    """Load ``model``'s state from ``<directory>/<name>.<mode>.msgpack``, or train and save it.
 
+    name: the model's name, checked before anything else (``NAME_RULE``: letters, digits and
+        ``. _ + -``, e.g. ``"nb02_mlp_ae_D2"``).
     train_fn: ``train_fn(model)`` trains ``model`` in place; called only when no valid
-        checkpoint exists (missing, stale config or corrupted — the reason is printed).
+        checkpoint exists (missing, unreadable, stale config, other mode or corrupted — the
+        reason is printed).
     directory: defaults to ``cache_dir()``.
+
+    The course mode (``course_utils.config.mode_name()``: ``"fast"`` or ``"full"``) is part of the
+    file name and is checked inside the file, so a model trained in one mode is never loaded in
+    the other. When the model cannot be saved (a folder you cannot write), it is trained and kept
+    in memory, with a warning that names the folder and what to do.
     """
-    if not name or "/" in name or "\\" in name:
-        raise ValueError(f"name must be a plain file name such as 'ae_latent32', got {name!r}")
-    path = Path(directory) if directory is not None else cache_dir()
-    path = path / f"{name}.msgpack"
+    check_name(name)
+    mode = course_config.mode_name()
+    folder = Path(directory).expanduser() if directory is not None else cache_dir()
+    path = folder / f"{name}.{mode}.msgpack"
     try:
-        load_model(model, path, config=config)
+        load_model(model, path, config=config, mode=mode)
         if verbose:
-            print(f"loaded {name} from {path}")
+            print(f"loaded {name} ({mode} mode) from {path}")
         return model
     except CheckpointError as err:
         if verbose and path.exists():
             print(f"rebuilding {name}: {err}")
+    problem = _cannot_write(folder)
+    if problem is not None:  # say so before training, which may take minutes
+        _warn_unsaved(name, path, problem)
     train_fn(model)
-    save_model(model, path, config=config)
+    try:
+        save_model(model, path, config=config, mode=mode)
+    except CheckpointWriteError as err:
+        if problem is None:
+            _warn_unsaved(name, path, err)
+        return model
     if verbose:
-        print(f"saved {name} to {path}")
+        print(f"saved {name} ({mode} mode) to {path}")
     return model
+
+
+def _cannot_write(folder: Path) -> OSError | None:
+    """None when a file can be created in ``folder`` (made if missing), else the error."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-test.", suffix=".tmp", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        return err
+    return None
+
+
+def _warn_unsaved(name: str, path: Path, err: OSError) -> None:
+    detail = str(err) if isinstance(err, CheckpointWriteError) else _write_message(path, err)
+    warnings.warn(
+        f"{name} cannot be saved, so it is trained and kept in memory only (it will be trained "
+        f"again in the next session): {detail}",
+        RuntimeWarning,
+        stacklevel=3,
+    )

@@ -1,14 +1,19 @@
-"""The single fast/full switch of the course.
+"""The course's two settings from the environment: the fast/full switch and the cache folder.
 
 Full mode (the default) is what students run and what the committed notebook outputs show.
 Fast mode shrinks epochs and data so that CI can execute every notebook on a 2-core CPU.
 It is switched on by the environment variable ``COURSE_FAST=1`` (``make test`` sets it for
 nbval) and read once, when this module is imported.
+
+``cache_root()`` is the one folder under which the course keeps what it makes on this machine:
+downloaded data files (``cache_root() / "data"``), models trained by the notebooks
+(``cache_root() / "checkpoints"``) and JAX's compiled programs (``cache_root() / "jax"``).
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -43,3 +48,60 @@ def full_or_fast(full: T, fast: T) -> T:
 def mode_name() -> str:
     """``"fast"`` or ``"full"``, for printing at the top of a notebook."""
     return "fast" if FAST else "full"
+
+
+# ---------------------------------------------------------------- the cache folder
+
+CACHE_DIR_ENV = "COURSE_CACHE_DIR"
+XDG_CACHE_ENV = "XDG_CACHE_HOME"
+CACHE_NAME = "course-utils"
+
+
+def cache_root() -> Path:
+    """The course's cache folder on this machine, as an absolute path (not created here).
+
+    1. ``$COURSE_CACHE_DIR`` when it is set, with ``~`` expanded. It must be an absolute path
+       (``/scratch/me/course-cache`` or ``~/course-cache``): a relative one would depend on the
+       folder Python was started in (for a notebook, ``notebooks/``), so it is refused, and so
+       are a blank value and one with spaces at its start or end.
+    2. else ``$XDG_CACHE_HOME/course-utils`` when that is set to an absolute path (the XDG
+       rule: a relative or empty ``XDG_CACHE_HOME`` is ignored);
+    3. else ``~/.cache/course-utils``.
+
+    Raises ``ValueError`` naming ``COURSE_CACHE_DIR`` and what to set it to for a refused value.
+    """
+    raw = os.environ.get(CACHE_DIR_ENV)
+    if raw is not None:
+        return _checked_cache_dir(raw)
+    xdg = os.environ.get(XDG_CACHE_ENV, "")
+    if xdg.strip() and Path(xdg).is_absolute():
+        return Path(xdg) / CACHE_NAME
+    try:
+        home = Path.home()
+    except (RuntimeError, KeyError) as err:  # no HOME and no entry in the password database
+        raise ValueError(
+            f"cannot find your home folder for the course's cache ({err}); set {CACHE_DIR_ENV} "
+            f"to an absolute path, e.g. {CACHE_DIR_ENV}=/tmp/course-cache"
+        ) from None
+    return home / ".cache" / CACHE_NAME
+
+
+def _checked_cache_dir(raw: str) -> Path:
+    example = f"e.g. {CACHE_DIR_ENV}=~/course-cache or {CACHE_DIR_ENV}=/scratch/$USER/course-cache"
+    if not raw.strip():
+        raise ValueError(
+            f"{CACHE_DIR_ENV} is set but blank ({raw!r}); set it to an absolute folder path "
+            f"({example}), or unset it to use ~/.cache/{CACHE_NAME}"
+        )
+    if raw != raw.strip():
+        raise ValueError(
+            f"{CACHE_DIR_ENV}={raw!r} has spaces at its start or end; remove them ({example})"
+        )
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        raise ValueError(
+            f"{CACHE_DIR_ENV}={raw!r} is a relative path, which would point to a different "
+            f"folder from each working directory (a notebook runs in notebooks/); give an "
+            f"absolute path ({example})"
+        )
+    return path
