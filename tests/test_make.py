@@ -115,9 +115,9 @@ def jupyter_available():
 
 def test_make_lab_prints_the_one_working_token_and_keeps_it_off_the_command_line(
         tmp_path, jupyter_available):
-    port, generic = free_port(), "generic-secret-" + os.urandom(6).hex()
-    env = lab_env(tmp_path, TOKEN=generic)  # a TOKEN of the user's must be neither used nor shown
-    proc = subprocess.Popen(make_lab_command(port), cwd=REPO, env=env, stdout=subprocess.PIPE,
+    port = free_port()
+    proc = subprocess.Popen(make_lab_command(port), cwd=REPO, env=lab_env(tmp_path),
+                            stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     seen: list[str] = []
     try:
@@ -131,7 +131,7 @@ def test_make_lab_prints_the_one_working_token_and_keeps_it_off_the_command_line
             url = URL_LINE.search(seen[-1])
         assert url, f"make lab printed no URL:\n{''.join(seen)}"
         link, token = url.group(1), url.group(3)
-        assert int(url.group(2)) == port and len(token) >= 32 and generic not in link
+        assert int(url.group(2)) == port and len(token) >= 32
         base = f"http://127.0.0.1:{port}"
         status = None
         while time.monotonic() < deadline and proc.poll() is None:
@@ -142,7 +142,7 @@ def test_make_lab_prints_the_one_working_token_and_keeps_it_off_the_command_line
                 time.sleep(0.3)
         assert status == 200, f"the printed URL answered {status}:\n{''.join(seen)}"
         assert http_status(f"{base}/api/contents") in (401, 403)
-        assert http_status(f"{base}/api/contents?token={generic}") in (401, 403)
+        assert http_status(f"{base}/api/contents?token=wrong{token}") in (401, 403)
         with urllib.request.urlopen(f"{base}/api/contents?token={token}", timeout=5) as r:
             names = {item["name"] for item in json.load(r)["content"]}
         assert {p.name for p in (REPO / "notebooks").glob("*.ipynb")} <= names
@@ -167,12 +167,11 @@ def test_make_lab_prints_the_one_working_token_and_keeps_it_off_the_command_line
         pass  # the server is gone
 
 
-def test_make_lab_uses_the_token_chosen_in_course_lab_token(tmp_path, jupyter_available):
-    port, chosen = free_port(), "chosen-" + os.urandom(16).hex()
-    proc = subprocess.Popen(make_lab_command(port), cwd=REPO,
-                            env=lab_env(tmp_path, COURSE_LAB_TOKEN=chosen),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+def printed_token(tmp_path: Path, **env: str) -> str:
+    """The token in the URL `make lab` prints with ``env`` added; the server is then stopped."""
+    proc = subprocess.Popen(make_lab_command(free_port()), cwd=REPO,
+                            env=lab_env(tmp_path, **env), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         out, deadline, url, seen = lines_of(proc), time.monotonic() + 60, None, []
         while url is None and time.monotonic() < deadline and proc.poll() is None:
@@ -181,9 +180,21 @@ def test_make_lab_uses_the_token_chosen_in_course_lab_token(tmp_path, jupyter_av
             except queue.Empty:
                 continue
             url = URL_LINE.search(seen[-1])
-        assert url and url.group(3) == chosen, "".join(seen)
+        assert url, f"make lab printed no URL:\n{''.join(seen)}"
+        return url.group(3)
     finally:
         stop_group(proc)
+
+
+def test_make_lab_uses_the_token_chosen_in_course_lab_token(tmp_path, jupyter_available):
+    chosen = "chosen-" + os.urandom(16).hex()
+    assert printed_token(tmp_path, COURSE_LAB_TOKEN=chosen) == chosen
+
+
+def test_make_lab_ignores_a_generic_token_in_the_environment(tmp_path, jupyter_available):
+    generic = "some-other-secret-" + os.urandom(8).hex()
+    token = printed_token(tmp_path, TOKEN=generic)
+    assert generic not in token and len(token) >= 32
 
 
 @pytest.mark.parametrize("value", ["", "  "])
