@@ -26,6 +26,7 @@ import numpy as np
 from flax import nnx
 from PIL import Image as PILImage
 
+from course_utils import checks
 from course_utils.noise import NOISE_KINDS, add_noise
 from course_utils.viz import MODEL_COLOR, image_mosaic
 
@@ -39,6 +40,23 @@ __all__ = [
 ]
 
 
+MAX_SCALE = 16  # screen pixels per image pixel, for the explorers' images
+MAX_DIGIT_SCALE = 32  # the same for a single enlarged digit
+SIZE_PX_RANGE = (100, 2000)  # the side of a latent-plane picture, in screen pixels
+
+
+def _digit_scale(value: object) -> int:
+    return checks.int_in_range("digit_scale", value, 1, MAX_DIGIT_SCALE, "try 6")
+
+
+def _size_px(value: object) -> int:
+    return checks.int_in_range("size_px", value, *SIZE_PX_RANGE, "try 360")
+
+
+def _columns(name: str, value: object) -> int:
+    return checks.int_in_range(name, value, 1, 100, "images per row; try 10")
+
+
 def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
     """Encode ``image: float[H, W]`` (gray) or ``float[H, W, 3]`` (RGB) in [0, 1] as PNG bytes.
 
@@ -47,6 +65,7 @@ def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
     a = np.asarray(image, dtype=np.float32)
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] != 3):
         raise ValueError(f"image must have shape [H, W] or [H, W, 3], got {a.shape}")
+    scale = checks.int_in_range("scale", scale, 1, MAX_DIGIT_SCALE, "try 2")
     a = np.clip(np.rint(a * 255.0), 0, 255).astype(np.uint8)
     if scale != 1:
         a = np.repeat(np.repeat(a, scale, axis=0), scale, axis=1)
@@ -76,6 +95,10 @@ class Explorer:
     info: widgets.HTML
     frames: dict[str, np.ndarray] = field(default_factory=dict)
     scale: int = 2
+
+    def __post_init__(self) -> None:
+        self.scale = checks.int_in_range("scale", self.scale, 1, MAX_SCALE,
+                                         "screen pixels per image pixel; try 2")
 
     def show(self, name: str, frame: np.ndarray) -> None:
         """Put ``frame`` (float in [0, 1]) into the image called ``name``."""
@@ -126,7 +149,8 @@ def latent_size_explorer(
     x = _flat("originals", originals)
     if not reconstructions:
         raise ValueError("reconstructions is empty: pass {latent_dim: float[n, 784]}")
-    recs = {int(d): _flat(f"reconstructions[{d}]", r) for d, r in reconstructions.items()}
+    recs = {checks.positive_int("each latent size in reconstructions", d, "the model's D"):
+            _flat(f"reconstructions[{d}]", r) for d, r in reconstructions.items()}
     for d, r in recs.items():
         if r.shape != x.shape:
             raise ValueError(f"reconstructions[{d}] has shape {r.shape}, originals {x.shape}")
@@ -210,12 +234,17 @@ def latent_plane_explorer(
     decoder: maps ``float32[N, 2]`` → ``float32[N, 784]`` (an NNX module is jitted once).
     codes: ``float[N, 2]`` test codes and ``labels: int[N]``, drawn once as the background.
     """
+    size_px, digit_scale = _size_px(size_px), _digit_scale(digit_scale)
     c = np.asarray(codes, dtype=np.float32)
-    if c.ndim != 2 or c.shape[1] != 2:
+    if c.ndim != 2 or c.shape[1] != 2 or len(c) == 0:
         raise ValueError(f"codes must have shape [N, 2], got {c.shape}: use a 2-D model")
+    if not np.all(np.isfinite(c)):
+        raise ValueError("codes hold NaN or inf values: the model that made them diverged")
     y = np.asarray(labels)
+    if y.shape != (len(c),):
+        raise ValueError(f"labels must have shape [{len(c)}], got {y.shape}")
     lo, hi = np.percentile(c, 0.5, axis=0), np.percentile(c, 99.5, axis=0)
-    pad = 0.1 * (hi - lo)
+    pad = np.where(hi > lo, 0.1 * (hi - lo), 1.0)  # all codes equal: a box of side 2
     lo, hi = lo - pad, hi + pad
     background, to_pixel = _scatter_background(c, y, ((lo[0], hi[0]), (lo[1], hi[1])), size_px)
     decode = _jit_apply(decoder)
@@ -266,6 +295,14 @@ def noise_explorer(
     corruption. The numbers line gives each row's MSE per pixel against the clean images.
     """
     x = _flat("images", images)
+    checks.images_in_unit_range("images", x)
+    level = checks.probability("level", level, "try 0.4")
+    seed = checks.int_in_range("seed", seed, hint="e.g. 0")
+    if levels is not None:
+        levels = [checks.probability("each of levels", v, "e.g. np.linspace(0, 1, 21)")
+                  for v in levels]
+        if not levels:
+            raise ValueError("levels is empty: pass noise levels in [0, 1], or None for 0..1")
     unknown = [k for k in denoisers if k not in NOISE_KINDS]
     if not denoisers or unknown:
         raise ValueError(f"denoisers must map noise kinds {NOISE_KINDS} to models, got "
@@ -331,6 +368,7 @@ def trained_models_explorer(
     match.
     """
     x = _flat("originals", originals)
+    panel_columns = _columns(f"{panel_name[:-1]}_columns", panel_columns)
     if not reconstructions:
         raise ValueError(f"reconstructions is empty: pass {{{control}: float[n, 784]}}")
     keys = sorted(float(k) for k in reconstructions)
@@ -342,7 +380,7 @@ def trained_models_explorer(
     for k, r in recs.items():
         if r.shape != x.shape:
             raise ValueError(f"reconstructions[{k:g}] has shape {r.shape}, originals {x.shape}")
-    value = keys[0] if value is None else float(value)
+    value = keys[0] if value is None else checks.as_number("value", value)
     if value not in recs:
         raise ValueError(f"value must be one of the {symbol} values {keys}, got {value!r}")
 

@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from course_utils import checks
 from course_utils.viz import image_mosaic
 from course_utils.widgets import Explorer
 
@@ -73,15 +74,12 @@ def cgan_explorer(
     gives what the shipped classifier reads in each sample (``classify(images) -> int[N]``
     overrides it, e.g. in tests).
     """
-    if isinstance(z_dim, bool) or not isinstance(z_dim, int) or z_dim < 1:
-        raise ValueError(f"z_dim must be a positive int (the generator's noise size), got "
-                         f"{z_dim!r}")
-    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 20:
-        raise ValueError(f"n must be an int in 1..20 (samples per view), got {n!r}")
-    if digit not in range(10):
-        raise ValueError(f"digit must be one of 0..9, got {digit!r}")
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 2:
-        raise ValueError(f"seeds must be an int ≥ 2 (positions of the noise slider), got {seeds!r}")
+    z_dim = checks.int_in_range("z_dim", z_dim, 1, 10_000, "the generator's noise size",
+                                what="a positive int up to 10000")
+    n = checks.int_in_range("n", n, 1, 20, "samples per view")
+    digit = checks.int_in_range("digit", digit, 0, 9, what="one of 0..9")
+    seeds = checks.int_in_range("seeds", seeds, 2, 10_000,
+                                "positions of the noise slider; try 50")
     generate = _jit_generator(generator)
     classify = classify or _classify
     menu = widgets.Dropdown(options=list(range(10)), value=digit, description="digit")
@@ -147,8 +145,8 @@ def inpainting_explorer(
     for name, o in outs.items():
         if o.shape != x_true.shape:
             raise ValueError(f"outputs[{name!r}] has shape {o.shape}, targets {x_true.shape}")
-    if isinstance(per_view, bool) or not isinstance(per_view, int) or per_view < 1:
-        raise ValueError(f"per_view must be a positive int, got {per_view!r}")
+    per_view = checks.int_in_range("per_view", per_view, 1, 100, "try 8",
+                                   what="a positive int up to 100")
     views = max(1, len(x_true) // per_view)
     y = None if labels is None else np.asarray(labels).astype(int)
     if y is not None and y.shape != (len(x_true),):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import numpy as np
 
+from course_utils import checks
 from course_utils.conv_arithmetic import (
     conv_output_size,
     conv_sources,
@@ -100,10 +101,13 @@ def _grid_kinds(i: int, k: int, s: int, p: int, transposed: bool, output_padding
     return kinds, np.where(is_input, pos // s, -1)
 
 
+def _cell_px(value: object) -> int:
+    return checks.int_in_range("cell_px", value, 4, 100, "screen pixels per cell; try 24")
+
+
 def _check(i: int, k: int, s: int, p: int, transposed: bool, output_padding: int) -> None:
     for name, v in (("i", i), ("k", k), ("s", s)):
-        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v <= 0:
-            raise ValueError(f"{name} must be a positive int, got {v!r}")
+        checks.positive_int(name, v)
     if not 0 <= p <= k - 1:
         raise ValueError(f"p must be in 0 .. k-1 = {k - 1} for this diagram, got {p!r}")
     if not 0 <= output_padding < (s if transposed else 1):
@@ -214,6 +218,12 @@ def conv_arithmetic_explorer(
 
     ``explorer.diagram`` is the ``Diagram`` now shown (its cells, window and feeding inputs).
     """
+    max_size = checks.int_in_range("max_size", max_size, 1, 32, "try 8")
+    i = checks.int_in_range("i", i, 1, max_size, f"the input size; max_size is {max_size}")
+    k = checks.int_in_range("k", k, 1, 5, "the kernel size; try 3")
+    s = checks.int_in_range("s", s, 1, 3, "the stride; try 1 or 2")
+    p = checks.int_in_range("p", p, 0, k - 1, "the padding; at most k - 1")
+    cell_px = _cell_px(cell_px)
     ints = dict(continuous_update=True, style={"description_width": "initial"})
     kind = widgets.Dropdown(options=["convolution", "transposed convolution"],
                             value="transposed convolution" if transposed else "convolution",

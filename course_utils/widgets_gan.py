@@ -27,6 +27,7 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
+from course_utils import checks
 from course_utils.gan import mode_coverage
 from course_utils.viz import DATA_COLOR, MODEL_COLOR
 from course_utils.widgets import Explorer
@@ -131,11 +132,13 @@ def gan_lab_explorer(make_session: Callable[[float, float], Any], real: object, 
     real = np.asarray(real, np.float32)
     if real.ndim != 2 or real.shape[1] != 2 or len(real) == 0:
         raise ValueError(f"real must be float[n, 2] with n ≥ 1, got shape {real.shape}")
+    extent = checks.number_in_range("extent", extent, 0.0, 1000.0, "try 3.0", low_open=True)
+    resolution = checks.int_in_range("resolution", resolution, 10, 1000, "try 150")
+    rounds_per_frame = checks.int_in_range("rounds_per_frame", rounds_per_frame, 1, 10_000,
+                                           "try 20")
     for name, rate in (("d_lr", d_lr), ("g_lr", g_lr)):
         if rate not in RATES:
             raise ValueError(f"{name} must be one of {RATES}, got {rate!r}")
-    if rounds_per_frame < 1:
-        raise ValueError(f"rounds_per_frame must be ≥ 1, got {rounds_per_frame} (try 20)")
     axis = np.linspace(-extent, extent, resolution, dtype=np.float32)
     xs, ys = np.meshgrid(axis, axis[::-1])  # row 0 is the top of the picture
     grid = np.stack([xs.ravel(), ys.ravel()], axis=1)

@@ -23,11 +23,14 @@ import ipywidgets as widgets
 import numpy as np
 from flax import nnx
 
+from course_utils import checks
 from course_utils.widgets import (
     Explorer,
+    _digit_scale,
     _draw_marker,
     _jit_apply,
     _scatter_background,
+    _size_px,
     png_bytes,
     trained_models_explorer,
 )
@@ -117,8 +120,9 @@ def vae_latent_explorer(
     y = np.asarray(labels)
     if y.shape != (len(c),):
         raise ValueError(f"labels must have shape [{len(c)}], got {y.shape}")
-    if not limit > 0:
-        raise ValueError(f"limit must be positive, got {limit!r} (try 3: three prior σ)")
+    limit = checks.number_in_range("limit", limit, 0.0, 100.0, "try 3: three prior σ",
+                                   low_open=True)
+    size_px, digit_scale = _size_px(size_px), _digit_scale(digit_scale)
     box = ((-limit, limit), (-limit, limit))
     background, to_pixel = _scatter_background(c, y, box, size_px)
     background = _draw_circles(background, to_pixel, tuple(r for r in (1.0, 2.0, 3.0)
