@@ -5,7 +5,8 @@ of people), so ``x_test[:1000]`` is not a representative sample. Notebooks evalu
 ``course_utils.data.random_subset(x_test, y_test, n=..., seed=...)`` instead. A leading slice
 (``[:n]``, ``[0:n]``, ``[:N_EVAL]``) of anything named with ``test`` is allowed only for display:
 inside a call to a display function (its name starts with ``show_``, ``plot_`` or ``display``,
-or contains ``grid``) or on a statement that carries a ``# display only`` comment.
+or contains ``grid``) or on a statement that carries a ``# display only`` comment. The same holds
+for ``load_mnist("test", limit=n)``, which returns the first n test images.
 """
 
 from __future__ import annotations
@@ -104,15 +105,29 @@ def leading_test_slices(cell_source: str) -> list[LeadingSlice]:
             parents[child] = parent
     found: list[LeadingSlice] = []
     for node in ast.walk(tree):
-        if not (isinstance(node, ast.Subscript) and _is_leading(node.slice)):
-            continue
-        if not _names_test(node.value):
+        if isinstance(node, ast.Subscript):
+            if not (_is_leading(node.slice) and _names_test(node.value)):
+                continue
+        elif not (isinstance(node, ast.Call) and _loads_first_test_images(node)):
             continue
         if _inside_display_call(node, parents) or _has_display_comment(node, parents, lines):
             continue
         code = lines[node.lineno - 1].strip()
         found.append(LeadingSlice(node.lineno, code, ast.unparse(node)))
     return sorted(found, key=lambda s: s.line)
+
+
+def _loads_first_test_images(call: ast.Call) -> bool:
+    """``load_mnist("test", limit=n)`` (or ``split="test"``, or ``limit`` as the second
+    argument) with ``n`` anything but ``None``: the first n images of MNIST's test set."""
+    if _called_name(call) != "load_mnist":
+        return False
+    keywords = {k.arg: k.value for k in call.keywords if k.arg}
+    split = call.args[0] if call.args else keywords.get("split")
+    limit = call.args[1] if len(call.args) > 1 else keywords.get("limit")
+    is_test = isinstance(split, ast.Constant) and split.value == "test"
+    no_limit = limit is None or (isinstance(limit, ast.Constant) and limit.value is None)
+    return is_test and not no_limit
 
 
 def _inside_display_call(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
@@ -162,6 +177,20 @@ def test_every_spelling_of_a_leading_slice_fails():
     )
     assert [s.line for s in leading_test_slices(code)] == [2, 3, 4, 5, 6, 7, 8]
     assert leading_test_slices(code)[1].code == "b = y_test[:N_EVAL]"
+
+
+def test_loading_the_first_test_images_fails():
+    code = (
+        "x_test, y_test = load_mnist('test', limit=N_EVAL, flatten=True)\n"
+        "x_t, _ = data.load_mnist(split='test', limit=2000)\n"
+        "x_u, _ = load_mnist('test', 500)\n"
+        "x_all, y_all = load_mnist('test', flatten=True)\n"
+        "x_none, _ = load_mnist('test', limit=None)\n"
+        "x_train, _ = load_mnist('train', limit=N_TRAIN)\n"
+        "x_show, _ = load_mnist('test', limit=16)  # display only\n"
+    )
+    assert [s.line for s in leading_test_slices(code)] == [1, 2, 3]
+    assert leading_test_slices(code)[0].expression.startswith("load_mnist('test', limit=N_EVAL")
 
 
 def test_a_slice_inside_a_display_call_passes():
@@ -232,7 +261,7 @@ def test_notebook_evaluates_on_random_test_subsets(path: Path):
     found = notebook_leading_slices(path)
     assert not found, (
         f"{path.name}: {len(found)} leading slice(s) of the test set outside display code. "
-        "MNIST's test set is not shuffled: compute numbers on "
+        "MNIST's test set is not shuffled: load it whole and compute numbers on "
         "course_utils.data.random_subset(x_test, y_test, n=..., seed=...); for figures, pass "
         "the slice to a show_/plot_/display/…grid function or end the line with "
         "'# display only':\n" + "\n".join(f"  cells[{i}] {s}" for i, s in found)
