@@ -8,9 +8,11 @@ Where the files are looked for, in this order:
 
 1. ``$COURSE_DATA_DIR``, when that environment variable is set (the files must be there);
 2. the repository's ``data/`` folder next to the package (a clone, or ``pip install -e .``);
-3. otherwise (the package installed on its own, e.g. in Colab): downloaded once with pooch from
-   ``DATA_BASE_URL`` (override: ``$COURSE_DATA_URL``) into the ``data`` folder of the course's
-   user cache (``pooch.os_cache("course-utils")``, override: ``$COURSE_CACHE_DIR``).
+3. otherwise (the package installed on its own, e.g. in Colab): downloaded once from
+   ``DATA_BASE_URL`` (override: ``$COURSE_DATA_URL``) into ``course_utils.config.cache_root()
+   / "data"`` (``$COURSE_CACHE_DIR/data``, else ``~/.cache/course-utils/data``), with a
+   progress bar and a deadline for the whole download (``$COURSE_DOWNLOAD_TIMEOUT`` seconds,
+   default 300).
 
 Every file is checked against its SHA-256 in ``DATA_SHA256`` the first time it is read in a
 Python session, and a file that does not match is never loaded. The decoded uint8 arrays are
@@ -24,13 +26,18 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import struct
+import tempfile
+import time
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from course_utils.colab import raw_data_url
+from course_utils.config import CACHE_DIR_ENV, cache_root
 
 __all__ = [
     "random_subset",
@@ -52,7 +59,6 @@ __all__ = [
 
 DATA_DIR_ENV = "COURSE_DATA_DIR"
 DATA_URL_ENV = "COURSE_DATA_URL"
-CACHE_DIR_ENV = "COURSE_CACHE_DIR"
 
 # Where a package installed without the repository downloads data/ from ($COURSE_DATA_URL wins).
 DATA_BASE_URL = raw_data_url()  # follows course_utils.colab.REPO / BRANCH
@@ -348,14 +354,10 @@ def _repo_data_dir() -> Path | None:
 
 
 def default_cache_dir() -> Path:
-    """Where downloaded data files go: the ``data`` folder in ``$COURSE_CACHE_DIR``, or else in
-    pooch's user cache folder for the course (``pooch.os_cache("course-utils")``)."""
-    env = os.environ.get(CACHE_DIR_ENV, "").strip()
-    if env:
-        return Path(env).expanduser() / "data"
-    import pooch  # only when downloading
-
-    return Path(pooch.os_cache("course-utils")) / "data"
+    """Where downloaded data files go: ``course_utils.config.cache_root() / "data"``
+    (``$COURSE_CACHE_DIR/data``, else ``$XDG_CACHE_HOME/course-utils/data``, else
+    ``~/.cache/course-utils/data``)."""
+    return cache_root() / "data"
 
 
 def data_file_path(name: str) -> Path:
@@ -400,59 +402,207 @@ def data_file_path(name: str) -> Path:
     return path
 
 
+DOWNLOAD_TIMEOUT_ENV = "COURSE_DOWNLOAD_TIMEOUT"
+DOWNLOAD_TIMEOUT_S = 300.0
+"""The longest one file's whole download may take, in seconds ($COURSE_DOWNLOAD_TIMEOUT wins)."""
+READ_TIMEOUT_S = 30.0
+"""The longest the server may stay silent (while connecting, or between two pieces of data)."""
+STALE_PART_S = 3600.0
+"""Unfinished download files (``.NAME.*.part``) older than this are removed by the next download
+into the same folder: they are left over from a process that was killed mid-download."""
+_CHUNK = 1 << 16
+
+
+class _DeadlinePassed(Exception):
+    """The whole download took longer than its deadline."""
+
+
 def fetch_data_file(
-    name: str, base_url: str | None = None, cache_dir: str | os.PathLike[str] | None = None
+    name: str,
+    base_url: str | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    timeout: float | None = None,
 ) -> Path:
     """Download data file ``name`` once into ``cache_dir`` and return its path.
 
     The URL is ``base_url + name``, with ``base_url`` defaulting to ``$COURSE_DATA_URL`` and then
-    ``DATA_BASE_URL``; ``cache_dir`` defaults to ``default_cache_dir()``. pooch checks the bytes
-    against the file's SHA-256 (in ``DATA_SHA256`` or ``PRETRAINED_SHA256``) and keeps only a
-    file that matches; a file already in the cache with the right checksum is not downloaded
-    again. Raises ``DataDownloadError`` (naming the
-    file and the URL) when the server cannot be reached, answers with an error, or sends bytes
-    with the wrong checksum.
-    """
-    import pooch  # only when downloading
+    ``DATA_BASE_URL``; ``cache_dir`` defaults to ``default_cache_dir()``. The bytes go to a
+    temporary ``.NAME.*.part`` file in ``cache_dir``, are checked against the file's SHA-256 (in
+    ``DATA_SHA256`` or ``PRETRAINED_SHA256``), and only a file that matches is renamed to
+    ``cache_dir/name``; on every failure (deadline, HTTP error, wrong checksum, Ctrl-C) the
+    temporary file is removed. A file already in the cache with the right checksum is not
+    downloaded again. A progress bar shows the download (``TQDM_DISABLE=1`` hides it).
 
+    timeout: seconds the whole download may take (default ``$COURSE_DOWNLOAD_TIMEOUT``, else
+        ``DOWNLOAD_TIMEOUT_S`` = 300); the server may also stay silent for at most
+        ``READ_TIMEOUT_S`` = 30 s at a time.
+
+    Raises ``DataDownloadError`` (naming the file, the URL and what to do) when the server cannot
+    be reached, answers with an error, sends bytes with the wrong checksum, or the download does
+    not finish within ``timeout`` seconds.
+    """
     expected = _expected_sha256(name)
+    seconds = _download_timeout(timeout)
     base = base_url or os.environ.get(DATA_URL_ENV, "").strip() or DATA_BASE_URL
     url = base if base.endswith("/") else base + "/"
     url += name
-    folder = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-    downloader = pooch.HTTPDownloader(timeout=60) if url.startswith(("http:", "https:")) else None
-    try:
-        path = pooch.retrieve(
-            url,
-            known_hash=f"sha256:{expected}",
-            fname=name,
-            path=folder,
-            downloader=downloader,
-            progressbar=False,
+    if not url.startswith(("http://", "https://")):
+        raise DataDownloadError(
+            f"cannot download data file {name} from {url}: only http:// and https:// addresses "
+            f"are supported. {_where_else()}"
         )
-    except Exception as err:  # pooch and requests raise many kinds; each becomes one clear error
-        raise DataDownloadError(_download_message(name, url, expected, err)) from err
-    return Path(path)
+    folder = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    path = folder / name
+    if path.is_file() and _file_sha256(path) == expected:
+        return path
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _remove_stale_parts(folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
+    except OSError as err:
+        raise DataDownloadError(
+            f"cannot download data file {name}: the folder {folder} cannot be written "
+            f"({type(err).__name__}: {err}). Set {CACHE_DIR_ENV} to an absolute path of a "
+            f"folder you can write (the course keeps its downloads in its data/ subfolder)."
+        ) from err
+    started = time.monotonic()
+    received = [0, 0]  # bytes received, bytes announced by the server (0: not announced)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            actual = _stream(url, name, out, started + seconds, received)
+        if actual != expected:
+            raise DataDownloadError(
+                f"downloaded data file {name} from {url}, but its SHA-256 is {actual}, not the "
+                f"expected {expected}: the bytes were refused and not kept. The server may hold "
+                f"another version of the data, or the transfer was corrupted; try again. "
+                f"{_where_else()}"
+            )
+        os.replace(tmp, path)
+    except DataDownloadError:
+        raise
+    except _DeadlinePassed:
+        raise DataDownloadError(_deadline_message(name, url, seconds, received)) from None
+    except Exception as err:  # requests and urllib3 raise many kinds; each becomes one message
+        if time.monotonic() - started >= seconds:
+            raise DataDownloadError(_deadline_message(name, url, seconds, received)) from err
+        raise DataDownloadError(_download_message(name, url, err)) from err
+    finally:  # also on Ctrl-C (KeyboardInterrupt): no partial file stays behind
+        Path(tmp).unlink(missing_ok=True)
+    return path
 
 
-def _download_message(name: str, url: str, expected: str, err: Exception) -> str:
-    where = (
+def _download_timeout(timeout: float | None) -> float:
+    what = "timeout"
+    value: object = timeout
+    if timeout is None:
+        raw = os.environ.get(DOWNLOAD_TIMEOUT_ENV, "").strip()
+        if not raw:
+            return DOWNLOAD_TIMEOUT_S
+        what = f"{DOWNLOAD_TIMEOUT_ENV}"
+        try:
+            value = float(raw)
+        except ValueError:
+            value = raw
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or not math.isfinite(value) or value <= 0):
+        raise ValueError(
+            f"{what} must be a positive number of seconds for the whole download, got {value!r} "
+            f"(e.g. {what}=900 on a slow connection)"
+        )
+    return float(value)
+
+
+def _bar_disabled() -> bool:
+    return os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false")
+
+
+def _stream(url: str, name: str, out: BinaryIO, deadline: float, received: list[int]) -> str:
+    """Write the body at ``url`` into ``out`` until ``deadline`` (time.monotonic()); its SHA-256."""
+    import requests  # only when downloading (installed with pooch)
+    from tqdm.auto import tqdm
+
+    def remaining() -> float:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise _DeadlinePassed
+        return min(READ_TIMEOUT_S, left)
+
+    digest = hashlib.sha256()
+    wait = remaining()
+    # identity: the bytes counted are the bytes of the file, and Content-Length is their number
+    with requests.get(url, stream=True, timeout=(wait, wait),
+                      headers={"Accept-Encoding": "identity"}) as response:
+        response.raise_for_status()
+        received[1] = int(response.headers.get("Content-Length") or 0)
+        raw = response.raw
+        read = getattr(raw, "read1", None) or raw.read  # read1: whatever has arrived
+        with tqdm(total=received[1] or None, unit="B", unit_scale=True, unit_divisor=1024,
+                  desc=f"downloading {name}", disable=_bar_disabled()) as bar:
+            while True:
+                sock = getattr(getattr(raw, "connection", None), "sock", None)
+                wait = remaining()
+                if sock is not None:  # a silent server is noticed by the deadline, too
+                    sock.settimeout(wait)
+                chunk = read(_CHUNK)
+                if not chunk:
+                    break
+                remaining()
+                out.write(chunk)
+                digest.update(chunk)
+                received[0] += len(chunk)
+                bar.update(len(chunk))
+    return digest.hexdigest()
+
+
+def _remove_stale_parts(folder: Path) -> None:
+    now = time.time()
+    for part in folder.glob(".*.part"):
+        try:
+            if now - part.stat().st_mtime > STALE_PART_S:
+                part.unlink()
+        except OSError:  # removed by another process meanwhile, or not ours to remove
+            pass
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1e6:.2f} MB"
+
+
+def _where_else() -> str:
+    return (
         f"Check the address ({DATA_URL_ENV} overrides DATA_BASE_URL = {DATA_BASE_URL}), or use "
         f"a clone of the course repository, whose data/ folder holds the file (or set "
         f"{DATA_DIR_ENV} to a folder that holds it)."
     )
+
+
+def _deadline_message(name: str, url: str, seconds: float, received: list[int]) -> str:
+    got = _megabytes(received[0]) + (f" of {_megabytes(received[1])}" if received[1] else "")
+    return (
+        f"data file {name} did not finish downloading from {url} within {seconds:g} s "
+        f"({got} received); the partial file was removed. The network or the server is too "
+        f"slow: try again later, allow more time with {DOWNLOAD_TIMEOUT_ENV}=<seconds> "
+        f"(e.g. {DOWNLOAD_TIMEOUT_ENV}={max(900, int(4 * seconds))}), or use a clone of the "
+        f"course repository, whose data/ folder holds the file (or set {DATA_DIR_ENV} to a "
+        f"folder that holds it)."
+    )
+
+
+def _download_message(name: str, url: str, err: Exception) -> str:
     status = getattr(getattr(err, "response", None), "status_code", None)
     if status is not None:
-        return f"could not download data file {name} from {url}: HTTP {status}. {where}"
-    if isinstance(err, ValueError) and "hash" in str(err).lower():
-        return (
-            f"downloaded data file {name} from {url}, but its SHA-256 is not the expected "
-            f"{expected}: the bytes were refused and not kept. The server may hold another "
-            f"version of the data, or the transfer was corrupted; try again. {where}"
-        )
+        return f"could not download data file {name} from {url}: HTTP {status}. {_where_else()}"
     return (
         f"could not download data file {name} from {url} ({type(err).__name__}: {err}). "
-        f"Is the network up and the server reachable? {where}"
+        f"Is the network up and the server reachable? {_where_else()}"
     )
 
 

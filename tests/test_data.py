@@ -7,9 +7,16 @@ import hashlib
 import importlib.util
 import os
 import shutil
+import signal
 import socket
 import struct
+import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -371,8 +378,10 @@ def test_download_of_bad_bytes_is_refused_and_not_kept(server, tmp_path) -> None
 
 def test_download_of_a_missing_file_reports_the_http_status(server, tmp_path) -> None:
     url, _, _ = server
+    cache = tmp_path / "cache"
     with pytest.raises(DataDownloadError, match=rf"{SMALL_FILE} from {url}{SMALL_FILE}: HTTP 404"):
-        fetch_data_file(SMALL_FILE, base_url=url, cache_dir=tmp_path / "cache")
+        fetch_data_file(SMALL_FILE, base_url=url, cache_dir=cache)
+    assert not cache.exists() or list(cache.iterdir()) == []
 
 
 def test_download_from_a_server_that_is_down(tmp_path) -> None:
@@ -410,8 +419,180 @@ def test_loader_downloads_when_there_is_no_data_folder(
     assert sorted(seen) == sorted(f"/{n}" for n in FASHION_TEST_FILES)
     n_calls = len(calls)
     monkeypatch.setattr(data, "fetch_data_file", lambda *a, **k: pytest.fail("fetched again"))
-    load_fashion_mnist("test", limit=3)  # neither fetched (nor re-hashed by pooch) nor hashed
+    load_fashion_mnist("test", limit=3)  # neither fetched (nor re-hashed on disk) nor hashed
     assert len(calls) == n_calls
+
+
+# ---------------------------------------------------------------- slow servers, deadlines, Ctrl-C
+
+
+class _DripHandler(BaseHTTPRequestHandler):
+    """Announces ``body`` and sends it one byte every ``delay`` seconds (never when ``delay`` is
+    None: a silent server); hangs up after ``give_up`` seconds in any case."""
+
+    body = b""
+    delay: float | None = 0.2
+    give_up = 6.0
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        start = time.monotonic()
+        try:
+            for i in range(len(self.body)):
+                if self.delay is None or time.monotonic() - start > self.give_up:
+                    time.sleep(max(0.0, self.give_up - (time.monotonic() - start)))
+                    return
+                self.wfile.write(self.body[i : i + 1])
+                time.sleep(self.delay)
+        except OSError:  # the client hung up
+            return
+
+
+@contextmanager
+def _drip_server(monkeypatch: pytest.MonkeyPatch, delay: float | None,
+                 give_up: float = 6.0) -> Iterator[str]:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    body = (DATA_DIR / SMALL_FILE).read_bytes()
+    handler = type("Drip", (_DripHandler,), {"body": body, "delay": delay, "give_up": give_up})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+def test_a_dripping_download_stops_at_its_deadline_and_leaves_no_file(tmp_path,
+                                                                      monkeypatch) -> None:
+    """A server that sends a byte every 0.2 s never trips a per-read timeout; the deadline of
+    the whole download (here 1 s, from the environment variable) stops it."""
+    monkeypatch.setenv(data.DOWNLOAD_TIMEOUT_ENV, "1")
+    cache = tmp_path / "cache"
+    with _drip_server(monkeypatch, delay=0.2) as url:
+        start = time.monotonic()
+        with pytest.raises(DataDownloadError) as info:
+            fetch_data_file(SMALL_FILE, base_url=url, cache_dir=cache)
+        elapsed = time.monotonic() - start
+    assert elapsed < 3.0
+    message = str(info.value)
+    for part in (SMALL_FILE, url + SMALL_FILE, "within 1 s", "the partial file was removed",
+                 data.DOWNLOAD_TIMEOUT_ENV, data.DATA_DIR_ENV):
+        assert part in message
+    assert f"of {(DATA_DIR / SMALL_FILE).stat().st_size / 1e6:.2f} MB received" in message
+    assert list(cache.iterdir()) == []
+
+
+def test_a_silent_server_is_stopped_by_the_deadline_not_the_read_timeout(tmp_path,
+                                                                         monkeypatch) -> None:
+    cache = tmp_path / "cache"
+    with _drip_server(monkeypatch, delay=None) as url:
+        start = time.monotonic()
+        with pytest.raises(DataDownloadError, match="within 1 s"):
+            fetch_data_file(SMALL_FILE, base_url=url, cache_dir=cache, timeout=1)
+        assert time.monotonic() - start < 3.0
+    assert list(cache.iterdir()) == []
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("nan"), "60", True])
+def test_a_bad_timeout_is_refused(timeout, tmp_path) -> None:
+    with pytest.raises(ValueError, match="timeout must be a positive number of seconds"):
+        fetch_data_file(SMALL_FILE, base_url="http://127.0.0.1:9/", cache_dir=tmp_path,
+                        timeout=timeout)
+
+
+def test_a_bad_timeout_variable_is_refused_naming_it(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv(data.DOWNLOAD_TIMEOUT_ENV, "ten minutes")
+    with pytest.raises(ValueError, match=f"{data.DOWNLOAD_TIMEOUT_ENV} must be a positive"):
+        fetch_data_file(SMALL_FILE, base_url="http://127.0.0.1:9/", cache_dir=tmp_path)
+
+
+_INTERRUPTED_DOWNLOAD = """
+import sys
+from course_utils.data import fetch_data_file
+print("started", flush=True)
+fetch_data_file(sys.argv[1], base_url=sys.argv[2], cache_dir=sys.argv[3], timeout=60)
+"""
+
+
+def test_ctrl_c_during_a_download_leaves_no_partial_file(tmp_path, monkeypatch) -> None:
+    cache = tmp_path / "cache"
+    with _drip_server(monkeypatch, delay=0.05, give_up=60.0) as url:
+        env = {**os.environ, "TQDM_DISABLE": "1", "PYTHONPATH": str(REPO)}
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _INTERRUPTED_DOWNLOAD, SMALL_FILE, url, str(cache)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while not list(cache.glob(".*.part")):
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "the download never started"
+                time.sleep(0.05)
+            time.sleep(1.5)  # bytes are arriving
+            assert proc.poll() is None, proc.communicate()
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            proc.kill()
+    assert "KeyboardInterrupt" in err
+    assert list(cache.iterdir()) == []
+
+
+def test_a_download_removes_partial_files_left_by_a_killed_process(server, tmp_path) -> None:
+    url, root, _ = server
+    shutil.copy(DATA_DIR / SMALL_FILE, root / SMALL_FILE)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    old = cache / f".{SMALL_FILE}.a1b2c3.part"
+    fresh = cache / f".{SMALL_FILE}.d4e5f6.part"  # perhaps another kernel downloading now
+    for p in (old, fresh):
+        p.write_bytes(b"partial")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    fetch_data_file(SMALL_FILE, base_url=url, cache_dir=cache)
+    assert sorted(p.name for p in cache.iterdir()) == sorted([fresh.name, SMALL_FILE])
+
+
+def test_a_cached_file_with_the_wrong_bytes_is_downloaded_again(server, tmp_path) -> None:
+    url, root, seen = server
+    shutil.copy(DATA_DIR / SMALL_FILE, root / SMALL_FILE)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / SMALL_FILE).write_bytes(b"an older or damaged copy")
+    path = fetch_data_file(SMALL_FILE, base_url=url, cache_dir=cache)
+    assert path.read_bytes() == (DATA_DIR / SMALL_FILE).read_bytes()
+    assert seen == [f"/{SMALL_FILE}"]
+
+
+def test_download_shows_a_progress_bar_unless_tqdm_disable(server, tmp_path, monkeypatch,
+                                                           capsys) -> None:
+    url, root, _ = server
+    shutil.copy(DATA_DIR / SMALL_FILE, root / SMALL_FILE)
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    fetch_data_file(SMALL_FILE, base_url=url, cache_dir=tmp_path / "a")
+    err = capsys.readouterr().err
+    assert f"downloading {SMALL_FILE}" in err and "100%" in err
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    fetch_data_file(SMALL_FILE, base_url=url, cache_dir=tmp_path / "b")
+    assert capsys.readouterr().err == ""
+
+
+def test_a_cache_folder_that_cannot_be_made_is_reported(server, tmp_path) -> None:
+    url, root, _ = server
+    shutil.copy(DATA_DIR / SMALL_FILE, root / SMALL_FILE)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(DataDownloadError, match=f"{blocker / 'c'} cannot be written.*"
+                       f"{data.CACHE_DIR_ENV}"):
+        fetch_data_file(SMALL_FILE, base_url=url, cache_dir=blocker / "c")
 
 
 @pytest.mark.parametrize("shape", [(3, 28, 28), (3, 28, 28, 1), (3, 784)])
