@@ -4,11 +4,14 @@ precision written, or listed with its reason in ``tests/prose_numbers/<notebook 
 The rule (see ``tests/prose_numbers/README.md``):
 
 - Scanned: markdown cells, LaTeX included. Not scanned: fenced code blocks, inline code spans,
-  URLs and link targets, HTML tags and their attributes, the notebook number on the title line.
+  URLs and link targets, HTML tags and their attributes, arXiv/doi identifiers, the notebook
+  number on the title line.
 - A number is digits with optional thousands commas, an optional decimal part and an optional
   exponent (``10,000``, ``0.0071``, ``5e-4``); ``−`` or ``-`` after a space, ``(`` or ``=`` is a
-  sign, a ``%`` after it makes it a percentage. Digits glued to a preceding letter, digit, ``_``
-  or ``.`` are not numbers (``L1``, ``β1``, ``x_test``, ``Conv2D``).
+  sign, a ``%`` after it makes it a percentage (both ends of "97–98 %"). Digits glued to a
+  preceding letter, digit, ``_`` or ``.`` are not numbers (``L1``, ``β1``, ``x_test``,
+  ``Conv2D``), nor are digits after a word and a hyphen (``SHA-256``); ``$28\times28$`` gives
+  two numbers.
 - Integers 0–10 written without a decimal point are not checked.
 - A number written with k decimals matches a printed number x when |x − p| ≤ 0.5·10^−k (either
   sign); a percentage also matches x/100 at k + 2 decimals ("89.21 %" matches 0.8921).
@@ -219,7 +222,7 @@ def _joined(text: object) -> str:
 def output_numbers(cell_outputs: Iterable[Mapping[str, object]]) -> list[Decimal]:
     """Every unsigned number in the text outputs of code cells (stream, text/plain,
     text/markdown, text/html without tags); images are not read. A Decimal keeps the printed
-    precision (``Decimal("0.0070")``). ``60,000`` gives 60000 and also 60 and 000's pieces.
+    precision (``Decimal("0.0070")``). ``60,000`` counts as 60000 and as its pieces 60 and 0.
     """
     numbers: list[Decimal] = []
     for text in _output_texts(cell_outputs):
@@ -306,6 +309,10 @@ def load_allowed(path: Path) -> dict[str, str]:
     assert not unknown, f"{path.name}: only an [allowed] table is read, found {sorted(unknown)}"
     allowed = table.get("allowed", {})
     for key, reason in allowed.items():
+        assert not isinstance(reason, dict), (
+            f"{path.name}: write each number in quotes: {key}.… = … is read as a table; "
+            f'use "{key}.…" = "reason"'
+        )
         assert isinstance(reason, str) and reason.strip(), (
             f'{path.name}: entry {key!r} needs a reason string, e.g. {key!r} = "pixels per image"'
         )
@@ -531,6 +538,12 @@ def test_load_allowed_reads_the_table_and_needs_reasons(tmp_path):
     path.write_text('[allowed]\n"784" = ""\n', encoding="utf-8")
     with pytest.raises(AssertionError, match="needs a reason"):
         load_allowed(path)
+    path.write_text('[allowed]\n0.5 = "Adam\'s beta1"\n', encoding="utf-8")
+    with pytest.raises(AssertionError, match="in quotes"):
+        load_allowed(path)
+    path.write_text('[allowed]\n"−99.6" = "x"\n"60,000" = "training images"\n', encoding="utf-8")
+    nb = _notebook("ELBO −99.6 on 60,000 images")
+    assert unmatched(nb, load_allowed(path)) == []
 
 
 # --- the committed notebooks -------------------------------------------------------------------
