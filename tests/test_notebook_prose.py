@@ -570,6 +570,16 @@ def failure_message(path: Path, findings: Sequence[Finding]) -> str:
     )
 
 
+def test_a_notebook_file_is_read_with_its_allow_list_or_an_empty_one(tmp_path: Path):
+    path = tmp_path / "99_example.ipynb"
+    nbformat.write(_notebook("Each image has 784 pixels."), path)
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    assert [f.number for f in check_notebook(path, lists)] == ["784"]
+    (lists / "99_example.toml").write_text('[allowed]\n"784" = "pixels"\n', encoding="utf-8")
+    assert check_notebook(path, lists) == []
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_prose_numbers_are_printed_or_allowed(path: Path):
     findings = check_notebook(path)
