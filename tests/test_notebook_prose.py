@@ -58,7 +58,7 @@ _OUTPUT_NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?:[eE][+\-]?\d+)?")
 _OUTPUT_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,]\d)")
 
 _FENCE = re.compile(r"^[ \t]*(```|~~~)[^\n]*\n.*?(?:^[ \t]*\1[^\n]*$|\Z)", re.M | re.S)
-_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)", re.S)
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)", re.S)
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 _LINK_TARGET = re.compile(r"\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)")
@@ -429,6 +429,8 @@ def test_code_fences_urls_links_and_html_are_not_scanned():
         "[ref]: https://example.org/555\n"
     )
     assert [t.text for t in prose_numbers(markdown)] == ["2006"]
+    # a lone backtick does not hide the paragraphs after it
+    assert [t.text for t in prose_numbers("a stray ` here\n\nthen 0.25 and ` there")] == ["0.25"]
 
 
 def test_the_title_number_is_not_a_number():
