@@ -1,20 +1,37 @@
 import json
+import os
 import shutil
 import subprocess
 import sys
-import types
+import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
 
+import course_utils
 from course_utils import colab, data
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_every_badge_setup_cell_and_readme_link_points_to_the_one_repository():
+def test_every_badge_setup_cell_and_readme_link_points_to_the_one_release():
     assert colab.check(REPO) == []
-    assert data.DATA_BASE_URL == colab.raw_data_url()
+
+
+def test_the_release_is_v_plus_the_package_version():
+    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    assert colab.RELEASE == f"v{version}"
+    assert colab.package_version(REPO) == version
+    assert course_utils.__version__ == version
+
+
+def test_code_data_and_notebooks_all_come_from_the_release():
+    at = f"{colab.REPO}/{colab.RELEASE}/"
+    assert data.DATA_BASE_URL == f"https://raw.githubusercontent.com/{at}data/"
+    assert colab.install_url() == f"git+https://github.com/{colab.REPO}@{colab.RELEASE}"
+    assert f'"{colab.REPO}", "{colab.RELEASE}"' in colab.setup_cell_source()
+    assert f"/github/{colab.REPO}/blob/{colab.RELEASE}/notebooks/" in colab.colab_url("x.ipynb")
 
 
 def copy_of_checkout(tmp_path: Path) -> Path:
@@ -22,43 +39,70 @@ def copy_of_checkout(tmp_path: Path) -> Path:
     shutil.copytree(REPO / "notebooks", root / "notebooks",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     (root / "course_utils").mkdir()
-    shutil.copy(REPO / "course_utils" / "colab.py", root / "course_utils" / "colab.py")
-    shutil.copy(REPO / "README.md", root / "README.md")
+    for name in ("course_utils/colab.py", "README.md", "pyproject.toml"):
+        shutil.copy(REPO / name, root / name)
     return root
 
 
-def test_repoint_moves_every_link_to_the_fork_and_nothing_else(tmp_path):
+def set_version(root: Path, version: str) -> None:
+    path = root / "pyproject.toml"
+    old = tomllib.loads(path.read_text())["project"]["version"]
+    path.write_text(path.read_text().replace(f'version = "{old}"', f'version = "{version}"', 1))
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file()}
+
+
+def test_repoint_moves_every_link_to_the_fork_and_release_and_nothing_else(tmp_path):
     root = copy_of_checkout(tmp_path)
-    changed = colab.repoint(root, "my-lab/ae-course", "spring-2027")
+    colab.repoint(root)  # the current repository and release, written everywhere
+    pointed = snapshot(root)
+    set_version(root, "0.9.1")
+    changed = colab.repoint(root, "my-lab/ae-course", "v0.9.1")
     assert root / "README.md" in changed and root / "course_utils" / "colab.py" in changed
-    assert colab.check(root, "my-lab/ae-course", "spring-2027") == []
+    assert colab.check(root, "my-lab/ae-course", "v0.9.1") == []
+    assert colab.check(root) != []
     for path in root.rglob("*"):
-        if path.is_file():
-            assert colab.REPO not in path.read_text(encoding="utf-8"), path
-    own = (root / "course_utils" / "colab.py").read_text()
-    assert 'REPO = "my-lab/ae-course"' in own and 'BRANCH = "spring-2027"' in own
+        if path.is_file() and path.name != "pyproject.toml":
+            text = path.read_text(encoding="utf-8")
+            assert colab.REPO not in text and f"/{colab.RELEASE}/" not in text, path
+    assert colab.pinned(root) == ("my-lab/ae-course", "v0.9.1")
     # outputs and every other cell are untouched
     for path in (REPO / "notebooks").glob("*.ipynb"):
         before = json.loads(path.read_text())["cells"]
         after = json.loads((root / "notebooks" / path.name).read_text())["cells"]
         assert before[2:] == after[2:]
         assert before[1]["outputs"] == after[1]["outputs"]
+        assert after[1]["source"] == colab.setup_cell_source("my-lab/ae-course", "v0.9.1"
+                                                             ).splitlines(keepends=True)
     # pointing back restores the files byte for byte
-    colab.repoint(root, colab.REPO, colab.BRANCH)
-    for path in (REPO / "notebooks").glob("*.ipynb"):
-        assert (root / "notebooks" / path.name).read_bytes() == path.read_bytes()
-    assert (root / "README.md").read_bytes() == (REPO / "README.md").read_bytes()
+    set_version(root, colab.RELEASE.removeprefix("v"))
+    colab.repoint(root, colab.REPO, colab.RELEASE)
+    assert snapshot(root) == pointed
+
+
+def test_repoint_refuses_a_release_that_is_not_the_package_version(tmp_path):
+    root = copy_of_checkout(tmp_path)
+    before = snapshot(root)
+    with pytest.raises(ValueError, match=r'set version = "0\.9\.1" there'):
+        colab.repoint(root, release="v0.9.1")
+    assert snapshot(root) == before
+    set_version(root, "0.9.1")
+    assert any("pyproject.toml" in p for p in colab.check(root))
 
 
 @pytest.mark.parametrize("repo", ["nope", "a/b/c", "a b/c", "", "../x"])
 def test_bad_repository_names_are_refused(repo):
     with pytest.raises(ValueError, match="repo must look like OWNER/NAME"):
-        colab.colab_url("01_autoencoder_basics.ipynb", repo, "main")
+        colab.colab_url("01_autoencoder_basics.ipynb", repo, "v0.2.0")
 
 
-def test_bad_branch_names_are_refused():
-    with pytest.raises(ValueError, match="branch must be"):
-        colab.raw_data_url("a/b", "../main")
+@pytest.mark.parametrize("release", ["main", "0.2.0", "v0.2.0/../x", "", "v", "v0.2.0 "])
+def test_releases_that_are_not_version_tags_are_refused(release):
+    with pytest.raises(ValueError, match="release must be a version tag"):
+        colab.raw_data_url("a/b", release)
 
 
 def test_the_setup_cell_does_nothing_outside_colab(monkeypatch):
@@ -70,35 +114,91 @@ def test_the_setup_cell_does_nothing_outside_colab(monkeypatch):
     namespace: dict = {}
     exec(colab.setup_cell_source(), namespace)
     assert {k for k in namespace if not k.startswith("__")} == {
-        "sys", "COURSE_REPO", "COURSE_BRANCH"}
+        "sys", "COURSE_REPO", "COURSE_RELEASE"}
 
 
-def test_in_colab_the_setup_cell_installs_from_the_repository_and_enables_widgets(monkeypatch):
-    calls = []
-    google = types.ModuleType("google")
-    google_colab = types.ModuleType("google.colab")
-    google_colab.output = types.SimpleNamespace(
-        enable_custom_widget_manager=lambda: calls.append("widgets"))
-    google.colab = google_colab
-    monkeypatch.setitem(sys.modules, "google", google)
-    monkeypatch.setitem(sys.modules, "google.colab", google_colab)
-    monkeypatch.setattr(subprocess, "run", lambda cmd, check: calls.append(cmd))
-    exec(colab.setup_cell_source("my-lab/ae-course", "dev"), {})
-    pip, widgets = calls
-    assert pip[1:] == ["-m", "pip", "install", "--quiet",
-                       "git+https://github.com/my-lab/ae-course@dev"]
-    assert "--upgrade" not in pip  # keep what Colab ships wherever the ranges allow
-    assert widgets == "widgets"
+def run_setup_cell_in_colab(tmp_path: Path, installed: str | None, imported: bool = False,
+                            repo: str = "my-lab/ae-course", release: str = "v0.3.0"):
+    """Run the setup cell in a fresh Python whose only packages are a stand-in for
+    ``google.colab`` and, when ``installed`` is a version, a course-utils distribution of that
+    version (real metadata that ``importlib.metadata`` reads). ``sys.executable`` is a script
+    that records its arguments instead of running pip. Returns (pip argument lists, widget
+    manager enabled, printed text)."""
+    site = tmp_path / "site"
+    (site / "google" / "colab").mkdir(parents=True)
+    (site / "google" / "__init__.py").write_text("")
+    (site / "google" / "colab" / "__init__.py").write_text(textwrap.dedent(f"""
+        import types
+        def _enable():
+            open({str(tmp_path / "widgets")!r}, "w").close()
+        output = types.SimpleNamespace(enable_custom_widget_manager=_enable)
+    """))
+    if installed:
+        info = site / f"course_utils-{installed}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: course-utils\nVersion: {installed}\n")
+    calls = tmp_path / "calls"
+    fake_python = tmp_path / "python"
+    fake_python.write_text(f'#!/bin/sh\nprintf "%s\\t" "$@" >> {calls}\necho >> {calls}\n')
+    fake_python.chmod(0o755)
+    cell = tmp_path / "setup_cell.py"
+    cell.write_text(colab.setup_cell_source(repo, release))
+    # Colab's runtime has imported google.colab before any cell runs
+    program = (f"import sys\nimport google.colab\nsys.executable = {str(fake_python)!r}\n"
+               + ("sys.modules['course_utils'] = type(sys)('course_utils')\n" if imported else "")
+               + f"exec(compile(open({str(cell)!r}).read(), 'setup', 'exec'), {{}})\n")
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    # -S and a cwd of its own: neither the course's installation nor its egg-info is seen
+    result = subprocess.run([sys.executable, "-S", "-c", program], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    pip = ([line.rstrip("\t").split("\t") for line in calls.read_text().splitlines()]
+           if calls.exists() else [])
+    return pip, (tmp_path / "widgets").exists(), result.stdout
+
+
+def test_in_colab_the_setup_cell_installs_the_release_and_enables_widgets(tmp_path):
+    pip, widgets, printed = run_setup_cell_in_colab(tmp_path, installed=None)
+    assert pip == [["-m", "pip", "install", "-q", "git+https://github.com/my-lab/ae-course@v0.3.0"]]
+    assert widgets and printed == ""
+
+
+def test_in_colab_the_setup_cell_replaces_an_older_release(tmp_path):
+    # pip alone would keep it when the version number is equal, so the cell compares versions
+    pip, widgets, _ = run_setup_cell_in_colab(tmp_path, installed="0.2.0")
+    assert pip == [["-m", "pip", "install", "-q", "git+https://github.com/my-lab/ae-course@v0.3.0"]]
+    assert "--upgrade" not in pip[0]  # keep what Colab ships wherever the ranges allow
+    assert widgets
+
+
+def test_in_colab_the_setup_cell_keeps_the_release_it_already_has(tmp_path):
+    pip, widgets, _ = run_setup_cell_in_colab(tmp_path, installed="0.3.0")
+    assert pip == [] and widgets
+
+
+def test_in_colab_the_setup_cell_asks_for_a_restart_when_old_code_is_loaded(tmp_path):
+    pip, _, printed = run_setup_cell_in_colab(tmp_path, installed="0.2.0", imported=True)
+    assert len(pip) == 1 and "restart the session" in printed
 
 
 def test_command_line_checks_and_repoints(tmp_path):
     root = copy_of_checkout(tmp_path)
+    colab.repoint(root)
     run = [sys.executable, "-m", "course_utils.colab", "--root", str(root)]
     ok = subprocess.run(run + ["--check"], capture_output=True, text=True)
     assert ok.returncode == 0 and "all links point to" in ok.stdout
     moved = subprocess.run(run + ["--repo", "my-lab/ae-course"], capture_output=True, text=True)
-    assert moved.returncode == 0 and "my-lab/ae-course@main" in moved.stdout
+    assert moved.returncode == 0 and f"my-lab/ae-course@{colab.RELEASE}" in moved.stdout
+    again = subprocess.run(run + ["--check"], capture_output=True, text=True)
+    assert again.returncode == 0 and f"my-lab/ae-course@{colab.RELEASE}" in again.stdout
+    set_version(root, "0.9.1")
     stale = subprocess.run(run + ["--check"], capture_output=True, text=True)
-    assert stale.returncode == 1  # the installed package still names the original repository
+    assert stale.returncode == 1 and "pyproject.toml" in stale.stdout
+    bumped = subprocess.run(run + ["--release", "v0.9.1"], capture_output=True, text=True)
+    assert bumped.returncode == 0 and "my-lab/ae-course@v0.9.1" in bumped.stdout
+    assert subprocess.run(run + ["--check"], capture_output=True).returncode == 0
     bad = subprocess.run(run + ["--repo", "nope"], capture_output=True, text=True)
     assert bad.returncode == 2 and "OWNER/NAME" in bad.stderr
+    branch = subprocess.run(run + ["--branch", "main"], capture_output=True, text=True)
+    assert branch.returncode == 2 and "--release" in branch.stderr
