@@ -42,9 +42,16 @@ class LeadingSlice:
         return f"line {self.line}: {self.expression}  ←  {self.code}"
 
 
+PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture")
+
+
 def python_source(cell_source: str) -> str:
     """A code cell's source as Python: IPython magics and shell lines (``%…``, ``!…``) become
-    ``pass`` at the same indentation, so that line numbers stay the same."""
+    ``pass`` at the same indentation, so that line numbers stay the same. A cell in another
+    language (``%%bash``, ``%%html``, …) gives ``""``."""
+    first = cell_source.lstrip().split(maxsplit=1)[0] if cell_source.strip() else ""
+    if first.startswith("%%") and first not in PYTHON_CELL_MAGICS:
+        return ""
     return _MAGIC.sub(lambda m: f"{m.group(1)}pass", cell_source)
 
 
@@ -241,6 +248,9 @@ def test_a_computed_metric_named_like_a_display_is_still_caught():
 def test_magics_and_shell_lines_do_not_break_parsing():
     code = "%matplotlib inline\nif IN_COLAB:\n    !pip install -q course\nm = x_test[:10]\n"
     assert [s.line for s in leading_test_slices(code)] == [4]
+    timed = "%%time\nscore = mse(x_test[:100])\n"
+    assert [s.line for s in leading_test_slices(timed)] == [2]
+    assert leading_test_slices("%%bash\nhead -c 100 x_test[:3] | wc\n") == []
 
 
 # --- the committed notebooks -------------------------------------------------------------------
