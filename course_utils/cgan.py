@@ -19,6 +19,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from course_utils import checks
 from course_utils.data import as_digit_images
 from course_utils.gan import GANGuard
 from course_utils.train import NonFiniteLossError
@@ -43,6 +44,7 @@ def to_tanh(images: object) -> np.ndarray:
 
     images: ``float[N, 28, 28]`` (or ``[N, 28, 28, 1]`` or ``[N, 784]``) in [0, 1].
     """
+    checks.images_in_unit_range("images", np.asarray(images))
     a = as_digit_images(images, "images")
     lo, hi = float(a.min()), float(a.max())
     if lo < -1e-6 or hi > 1 + 1e-6:
@@ -164,10 +166,8 @@ def run_steps(step: Callable[[Any, int], tuple[Any, jax.Array, jax.Array]], stat
     and a ``guard`` (``GANGuard``, with ``loss_a`` the discriminator's loss) adds its own checks.
     Returns the last state and the losses ``float32[steps, 2]``.
     """
-    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r} (try 100)")
-    if isinstance(check_every, bool) or not isinstance(check_every, int) or check_every < 1:
-        raise ValueError(f"check_every must be a positive int, got {check_every!r} (try 100)")
+    steps = checks.positive_int("steps", steps, "try 100")
+    check_every = checks.positive_int("check_every", check_every, "try 100")
     chunks: list[np.ndarray] = []
     for start in range(0, int(steps), check_every):
         pending = []

@@ -186,7 +186,8 @@ def images_in_unit_range(name: str, images: object, *, limit: float = UNIT_RANGE
                 f"(0–255 pixels): use {name}.astype(np.float32) / 255")
         return a
     if not (math.isfinite(lo) and math.isfinite(hi)):
-        raise ValueError(f"{name} holds NaN or inf values: check where these images came from")
+        raise ValueError(f"{name} must hold pixels in [0, 1], got NaN or inf values: check where "
+                         "these images came from")
     if hi > limit:
         raise ValueError(
             f"{name} must hold pixels in [0, 1], got values up to {hi:g}: these look like "

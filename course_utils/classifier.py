@@ -30,6 +30,7 @@ import numpy as np
 import optax
 from flax import nnx
 
+from course_utils import checks
 from course_utils.data import as_digit_images
 from course_utils.layers import Conv
 from course_utils.metrics import frechet_distance
@@ -163,6 +164,7 @@ def load_classifier() -> MNISTClassifier:
 
 
 def _as_images(images: object) -> np.ndarray:
+    checks.images_in_unit_range("images", np.asarray(images))
     x = as_digit_images(images)
     if not np.all(np.isfinite(x)):
         raise ValueError("images hold NaN or inf values: the model that made them diverged")

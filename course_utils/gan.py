@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from course_utils import checks
 from course_utils.train import NonFiniteLossError
 
 __all__ = [
@@ -58,9 +59,7 @@ def _components(components: Sequence[tuple[float, float, float]]) -> np.ndarray:
 
 
 def _check_n(n: object) -> int:
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n <= 0:
-        raise ValueError(f"n must be a positive int, got {n!r} (try 256 or 512)")
-    return int(n)
+    return checks.positive_int("n", n, "try 256 or 512")
 
 
 def sample_mixture_1d(n: int, *, seed: int = 0,
@@ -97,8 +96,7 @@ def kde_1d(samples: object, grid: object, bandwidth: float | None = None) -> np.
         iqr = np.subtract(*np.percentile(s, [75, 25]))
         spread = min(s.std(), iqr / 1.34) if iqr > 0 else s.std()
         bandwidth = max(0.9 * spread * s.size ** (-0.2), 1e-3)
-    if bandwidth <= 0:
-        raise ValueError(f"bandwidth must be > 0, got {bandwidth}")
+    bandwidth = checks.positive_float("bandwidth", bandwidth, "or None to choose it")
     z = (np.asarray(grid, np.float64)[:, None] - s[None, :]) / bandwidth
     return np.exp(-0.5 * z**2).sum(axis=1) / (s.size * bandwidth * np.sqrt(2 * np.pi))
 
@@ -157,8 +155,7 @@ def mode_coverage(samples: object, centers: object | None = None, *, std: float 
     if s.ndim != 2 or s.shape[1] != 2 or s.shape[0] == 0:
         raise ValueError(f"samples must have shape [n, 2] with n ≥ 1, got {s.shape}")
     c = ring_centers() if centers is None else np.asarray(centers, np.float64)
-    if not 0 < min_share <= 1:
-        raise ValueError(f"min_share must be in (0, 1], got {min_share} (try 0.025)")
+    min_share = checks.probability("min_share", min_share, "try 0.025", low_open=True)
     finite = np.all(np.isfinite(s), axis=1)
     d = np.linalg.norm(s[:, None, :] - c[None, :, :], axis=-1)  # [n, K]
     nearest = np.argmin(np.where(np.isfinite(d), d, np.inf), axis=1)
@@ -185,9 +182,7 @@ class GANGuard:
     """
 
     def __init__(self, *, d_loss_floor: float = 1e-3, patience: int = 200):
-        if not d_loss_floor > 0:
-            raise ValueError(f"d_loss_floor must be > 0, got {d_loss_floor} (try 1e-3)")
-        self.d_loss_floor = float(d_loss_floor)
+        self.d_loss_floor = checks.positive_float("d_loss_floor", d_loss_floor, "try 1e-3")
         self.patience = _check_n(patience)
         self.step = 0  # steps checked so far
         self.low_run = 0  # consecutive steps with D's loss below the floor

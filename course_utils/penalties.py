@@ -20,6 +20,8 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
+from course_utils import checks
+
 __all__ = [
     "active_fraction",
     "contractive_penalty",
@@ -49,8 +51,8 @@ def kl_sparsity(h: jax.Array, rho: float = 0.05, eps: float = 1e-6) -> jax.Array
     KL(ρ‖ρ̂) = ρ log(ρ/ρ̂) + (1−ρ) log((1−ρ)/(1−ρ̂)); ρ̂ is clipped to [eps, 1−eps].
     """
     _check_batch("h", h)
-    if not 0.0 < rho < 1.0:
-        raise ValueError(f"rho must lie strictly between 0 and 1, got {rho!r} (try 0.05)")
+    rho = checks.number_in_range("rho", rho, 0.0, 1.0, "try 0.05", low_open=True, high_open=True,
+                                 what="a number strictly between 0 and 1")
     rho_hat = jnp.clip(jnp.mean(h, axis=0), eps, 1.0 - eps)
     kl = rho * jnp.log(rho / rho_hat) + (1 - rho) * jnp.log((1 - rho) / (1 - rho_hat))
     return jnp.sum(kl)

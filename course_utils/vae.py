@@ -20,6 +20,8 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from course_utils import checks
+
 __all__ = [
     "active_units",
     "binarize",
@@ -34,6 +36,7 @@ _JITTED: dict[tuple[Any, Any], Callable] = {}
 
 
 def _images(name: str, images: object) -> np.ndarray:
+    checks.images_in_unit_range(name, np.asarray(images))
     a = np.asarray(images, dtype=np.float32)
     if a.ndim < 2 or a.shape[0] == 0:
         raise ValueError(f"{name} must be float[N, 784] or [N, 28, 28] with N ≥ 1, got shape "
@@ -50,8 +53,7 @@ def binarize(images: object, *, seed: int) -> np.ndarray:
     ``seed`` (a *static* binarization, as in Larochelle & Murray's binarized MNIST, 2011), so the
     same seed always gives the same binary digits and a test set scored twice is the same set.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise ValueError(f"seed must be an int, got {seed!r} (e.g. 0 for train, 1 for test)")
+    seed = checks.int_in_range("seed", seed, 0, None, "e.g. 0 for train, 1 for test")
     x = _images("images", images)
     uniform = np.random.default_rng(int(seed)).random(x.shape, dtype=np.float32)
     return (uniform < x).astype(np.float32)
@@ -87,8 +89,8 @@ def evaluate_batched(
     and model structure; the last batch is padded to the same shape and the padding dropped.
     Returns numpy arrays (a tuple if ``fn`` returns one) with the image axis of length N last.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r} (try 1000)")
+    batch_size = checks.positive_int("batch_size", batch_size, "try 1000")
+    seed = checks.int_in_range("seed", seed, hint="e.g. 0")
     data = np.asarray(x, dtype=np.float32)
     if data.ndim < 1 or len(data) == 0:
         raise ValueError(f"x must hold at least one example, got shape {data.shape}")
@@ -119,10 +121,9 @@ def prior_grid(n: int, *, coverage: float = 0.94) -> np.ndarray:
     with the **largest** z2 in the first row, so ``image_mosaic(decode(grid), ncols=n)`` is drawn
     with z2 growing upwards, like a plot.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-        raise ValueError(f"n must be an int ≥ 2, got {n!r} (try 15)")
-    if not 0.0 < coverage < 1.0:
-        raise ValueError(f"coverage must be in (0, 1), got {coverage!r} (try 0.94)")
+    n = checks.int_in_range("n", n, 2, 1000, "try 15")
+    coverage = checks.probability("coverage", coverage, "try 0.94", low_open=True,
+                                  high_open=True)
     tail = (1.0 - coverage) / 2
     probabilities = np.linspace(tail, 1.0 - tail, n)
     axis = np.asarray(jax.scipy.special.ndtri(jnp.asarray(probabilities)), np.float32)
@@ -152,8 +153,7 @@ def _cell_edges(limits: object, cells: int) -> tuple[np.ndarray, np.ndarray]:
     if not (a1 > a0 and b1 > b0):
         raise ValueError(f"limits must be ((low, high), (low, high)) with low < high, got "
                          f"{limits!r}")
-    if isinstance(cells, bool) or not isinstance(cells, int) or cells < 1:
-        raise ValueError(f"cells must be a positive int, got {cells!r} (try 20)")
+    cells = checks.int_in_range("cells", cells, 1, 1000, "try 20")
     return np.linspace(a0, a1, cells + 1), np.linspace(b0, b1, cells + 1)
 
 

@@ -14,6 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from course_utils import checks
+
 DATA_COLOR = "#1f77b4"      # blue: real data, originals
 MODEL_COLOR = "#d62728"     # red: the model being taught, reconstructions, samples
 BASELINE_COLOR = "#7f7f7f"  # grey: baselines such as PCA or raw pixels
@@ -43,8 +45,8 @@ def image_mosaic(images: object, ncols: int = 10, pad: int = 1) -> np.ndarray:
     Padding pixels are 1.0 (white on the gray colormap's scale of [0, 1]).
     """
     a = _as_images("images", images)
-    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols <= 0:
-        raise ValueError(f"ncols must be a positive int, got {ncols!r}")
+    ncols = checks.positive_int("ncols", ncols, "images per row; try 10")
+    pad = checks.int_in_range("pad", pad, 0, 100, "pixels between images; try 1")
     n, h, w = a.shape
     ncols = min(ncols, n)
     nrows = -(-n // ncols)

@@ -104,3 +104,28 @@ def test_frechet_distance_is_symmetric_and_grows_with_the_difference():
 def test_frechet_distance_refuses_bad_input(a, b, match):
     with pytest.raises(ValueError, match=match):
         frechet_distance(a, b)
+
+
+@pytest.mark.parametrize("fn", [psnr, mse_per_pixel, reconstruction_error])
+def test_0_255_images_say_divide_by_255(fn):
+    x = np.random.default_rng(0).random((8, 784), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"must hold pixels in \[0, 1\].*/ ?255"):
+        fn(x * 255, np.clip(x * 255 + 10, 0, 255))
+    with pytest.raises(ValueError, match=r"x must hold pixels in \[0, 1\].*/ ?255"):
+        fn(np.rint(x * 255).astype(np.uint8), x)
+
+
+def test_psnr_with_data_range_255_still_measures_0_255_images():
+    x = np.random.default_rng(0).random((8, 784), dtype=np.float32)
+    y = np.clip(x + 0.05, 0, 1)
+    assert psnr(x * 255, y * 255, data_range=255) == pytest.approx(psnr(x, y), abs=1e-3)
+    with pytest.raises(ValueError, match="data_range must be a positive number"):
+        psnr(x, y, data_range=0)
+
+
+def test_unclipped_noisy_images_and_tanh_outputs_are_still_measured():
+    rng = np.random.default_rng(0)
+    x = rng.random((8, 784), dtype=np.float32)
+    noisy = x + rng.standard_normal(x.shape, dtype=np.float32)
+    assert mse_per_pixel(x, noisy) == pytest.approx(float(np.mean((x - noisy) ** 2)))
+    assert mse_per_pixel(2 * x - 1, x) == pytest.approx(float(np.mean((x - 1) ** 2)))

@@ -50,3 +50,18 @@ def test_bad_latent_dim_is_named_with_a_suggestion(bad):
 def test_bad_hidden_is_named(bad):
     with pytest.raises(ValueError, match="hidden"):
         MLPAutoencoder(8, hidden=bad, rngs=nnx.Rngs(0))
+
+
+def test_sizes_accept_numpy_and_jax_ints():
+    for d in np.arange(2, 5):  # np.int64, as a loop over np.arange gives
+        model = MLPAutoencoder(d, hidden=(np.int64(16),), in_features=np.int64(784),
+                               rngs=nnx.Rngs(0))
+        assert model.latent_dim == int(d) and type(model.latent_dim) is int
+        assert model(jnp.zeros((2, 784))).shape == (2, 784)
+    assert MLPEncoder(jnp.int32(3), rngs=nnx.Rngs(0)).latent_dim == 3
+
+
+@pytest.mark.parametrize("bad", [0, -2, 2.0, True, "2", np.float32(2)])
+def test_a_bad_latent_dim_names_the_argument_and_suggests_sizes(bad):
+    with pytest.raises(ValueError, match=r"latent_dim must be a positive int, got .* \(try 2, 5"):
+        MLPAutoencoder(bad, rngs=nnx.Rngs(0))

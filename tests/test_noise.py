@@ -100,3 +100,24 @@ def test_key_and_seed_are_exclusive_and_one_is_required(images):
 def test_integer_images_are_refused():
     with pytest.raises(ValueError, match="float pixels"):
         add_noise(np.zeros((2, 4), np.uint8), "gaussian", 0.3, seed=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.uint8])
+def test_add_noise_on_0_255_images_says_divide_by_255(dtype):
+    x = np.random.default_rng(0).integers(0, 256, (4, 784)).astype(dtype)
+    x[0, 0] = 255
+    with pytest.raises(ValueError, match=r"x must hold pixels in \[0, 1\].*/ ?255"):
+        add_noise(x, "gaussian", 0.3, seed=0)
+
+
+def test_numpy_and_jax_scalars_are_accepted_for_level_and_seed(images):
+    expected = add_noise(images, "masking", 0.3, seed=2)
+    for level, seed in ((np.float32(0.3), np.int64(2)), (jnp.float32(0.3), jnp.int32(2)),
+                        (np.asarray(0.3), np.arange(3)[2])):
+        np.testing.assert_array_equal(add_noise(images, "masking", level, seed=seed), expected)
+
+
+def test_seed_must_be_an_int_not_a_bool_or_float(images):
+    for bad in (True, 0.5, "0"):
+        with pytest.raises(ValueError, match="seed must be an int"):
+            add_noise(images, "gaussian", 0.3, seed=bad)

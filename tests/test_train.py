@@ -198,3 +198,94 @@ def test_tqdm_disable_hides_the_bar_but_keeps_the_summary():
     assert result.returncode == 0, result.stderr
     assert "quiet run: 2 epochs (16 steps)" in result.stdout
     assert "16/16" not in result.stderr
+
+
+# ------------------------------------------------------------------ the inputs students get wrong
+def params(model):
+    return [np.asarray(v) for v in jax.tree_util.tree_leaves(nnx.state(model, nnx.Param))]
+
+
+@pytest.mark.parametrize("as_255", [lambda x: x * 255.0,
+                                    lambda x: np.rint(x * 255).astype(np.uint8)])
+def test_training_on_0_255_images_says_divide_by_255(as_255):
+    model = small_model()
+    before = params(model)
+    with pytest.raises(ValueError, match=r"images must hold pixels in \[0, 1\].*/ ?255"):
+        train_autoencoder(model, as_255(low_rank_images(256)), epochs=1, progress=False)
+    assert all(np.array_equal(a, b) for a, b in zip(before, params(model), strict=True))
+
+
+def test_0_255_validation_images_are_refused_before_training():
+    x = low_rank_images(256)
+    with pytest.raises(ValueError, match=r"validation must hold pixels in \[0, 1\]"):
+        train_autoencoder(small_model(), x, epochs=1, validation=x * 255, progress=False)
+
+
+def test_learning_rate_accepts_numpy_scalar():
+    x = low_rank_images(256)
+    h_np = fit(small_model(), x, mse_loss, epochs=1, batch_size=64, progress=False,
+               learning_rate=np.float32(1e-3))
+    h_jnp = fit(small_model(), x, mse_loss, epochs=1, batch_size=64, progress=False,
+                learning_rate=jnp.float32(1e-3))
+    h_py = fit(small_model(), x, mse_loss, epochs=1, batch_size=64, progress=False,
+               learning_rate=float(np.float32(1e-3)))
+    np.testing.assert_array_equal(h_np.step_loss, h_py.step_loss)
+    np.testing.assert_array_equal(h_jnp.step_loss, h_py.step_loss)
+
+
+def test_epochs_and_batch_size_accept_numpy_ints():
+    x = low_rank_images(256)
+    epochs, batch = np.arange(1, 3)[0], np.int64(128)
+    history = fit(small_model(), x, mse_loss, epochs=epochs, batch_size=batch, progress=False)
+    assert history.steps_per_epoch == 2 and len(history.epoch_loss) == 1
+
+
+@pytest.mark.parametrize("bad, match", [
+    (0.0, "learning_rate must be a positive number"),
+    (True, "learning_rate must be a positive number"),
+    (float("nan"), "learning_rate must be a positive number"),
+])
+def test_bad_learning_rates_are_named(bad, match):
+    with pytest.raises(ValueError, match=match):
+        fit(small_model(), low_rank_images(64), mse_loss, epochs=1, learning_rate=bad,
+            progress=False)
+
+
+def test_validation_shape_checked_before_first_step():
+    calls = []
+
+    def counting_loss(model, x):
+        calls.append(1)  # runs when the step is traced, i.e. at the first step
+        return mse_loss(model, x)
+
+    model = small_model()
+    before = params(model)
+    x = low_rank_images(256)
+    with pytest.raises(ValueError, match=r"validation must have the shape of the training data "
+                                         r"after the batch axis: \[N, 784\], got \(16, 28, 28\) "
+                                         r"\(flatten with x\.reshape\(len\(x\), -1\)\)"):
+        fit(model, x, counting_loss, epochs=1, validation=x[:16].reshape(16, 28, 28),
+            progress=False)
+    assert calls == [] and all(np.array_equal(a, b)
+                               for a, b in zip(before, params(model), strict=True))
+    with pytest.raises(ValueError, match="validation must have the form of data"):
+        fit(model, (x, np.zeros(256)), counting_loss, epochs=1, validation=x[:16],
+            progress=False)
+    assert calls == []
+
+
+def test_mlp_training_on_n_28_28_images_flattens_them():
+    x = low_rank_images(256)
+    flat = train_autoencoder(small_model(), x, epochs=1, batch_size=64, progress=False,
+                             validation=x[:32])
+    square = train_autoencoder(small_model(), x.reshape(-1, 28, 28), epochs=1, batch_size=64,
+                               progress=False, validation=x[:32].reshape(-1, 28, 28))
+    np.testing.assert_array_equal(flat.step_loss, square.step_loss)
+    np.testing.assert_array_equal(flat.val_loss, square.val_loss)
+
+
+def test_fit_on_unflattened_images_says_how_to_flatten():
+    x = low_rank_images(256).reshape(-1, 28, 28)
+    with pytest.raises(ValueError, match=r"expects flat images \[N, 784\]; flatten with "
+                                         r"x\.reshape\(len\(x\), -1\)"):
+        fit(small_model(), x, mse_loss, epochs=1, batch_size=64, progress=False)
