@@ -108,3 +108,60 @@ def test_noise_explorer_refuses_unknown_kinds(images):
         noise_explorer(images, small_ae(2), {"speckle": small_ae(2)})
     with pytest.raises(ValueError, match="kind must be one of"):
         noise_explorer(images, small_ae(2), {"gaussian": small_ae(2)}, kind="masking")
+
+
+# ------------------------------------------------------------------------ argument bounds
+def identity(x):
+    return x
+
+
+@pytest.mark.parametrize("scale", [0, -1, 10**9, 2.5, True, "2"])
+def test_an_out_of_range_scale_gives_a_message_not_a_memory_error(images, scale):
+    with pytest.raises(ValueError, match=r"scale must be an int in 1\.\.16"):
+        latent_size_explorer(images, {2: images}, scale=scale)
+    with pytest.raises(ValueError, match=r"scale must be an int in 1\.\.16"):
+        noise_explorer(images, identity, {"gaussian": identity}, scale=scale)
+
+
+def test_explorers_accept_numpy_ints_for_their_sizes(images):
+    explorer = latent_size_explorer(images, {np.int64(2): images}, scale=np.int64(3))
+    assert explorer.scale == 3 and list(explorer.controls["latent_dim"].options) == [2]
+
+
+def test_a_latent_size_of_zero_gives_a_message_not_a_zero_division_error(images):
+    with pytest.raises(ValueError, match="each latent size in reconstructions must be a "
+                                         "positive int, got 0"):
+        latent_size_explorer(images, {0: images, 2: images})
+
+
+@pytest.mark.parametrize("name, bad", [("digit_scale", 10**9), ("digit_scale", 0),
+                                       ("size_px", 10**6), ("size_px", 0)])
+def test_latent_plane_sizes_are_bounded(name, bad):
+    codes = np.random.default_rng(0).normal(size=(20, 2)).astype(np.float32)
+    with pytest.raises(ValueError, match=rf"{name} must be an int in"):
+        latent_plane_explorer(identity, codes, np.arange(20) % 10, **{name: bad})
+
+
+def test_latent_plane_with_identical_codes_still_spans_a_box():
+    codes = np.ones((20, 2), np.float32)
+    explorer = latent_plane_explorer(lambda z: np.zeros((len(z), 784), np.float32), codes,
+                                     np.arange(20) % 10)
+    z1 = explorer.controls["z1"]
+    assert z1.min < 1.0 < z1.max and z1.step > 0
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"level": 1.5}, r"level must be a number in \[0, 1\]"),
+    ({"level": float("nan")}, r"level must be a number in \[0, 1\]"),
+    ({"seed": 0.5}, "seed must be an int"),
+    ({"levels": []}, "levels is empty"),
+    ({"levels": [0.0, 2.0]}, r"each of levels must be a number in \[0, 1\]"),
+])
+def test_noise_explorer_settings_are_checked(images, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        noise_explorer(images, identity, {"gaussian": identity}, **kwargs)
+
+
+def test_noise_explorer_refuses_0_255_images(images):
+    with pytest.raises(ValueError, match="divide by 255"):
+        noise_explorer(images * 255, identity, {"gaussian": identity})

@@ -145,3 +145,28 @@ def test_inpainting_explorer_refuses_mismatched_arrays(arrays):
         inpainting_explorer(inputs, {"good": outputs["good"][:5]}, targets)
     with pytest.raises(ValueError, match="labels must have shape"):
         inpainting_explorer(inputs, outputs, targets, labels=labels[:3])
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"z_dim": 10**9}, "z_dim must be a positive int up to 10000"),
+    ({"seeds": 10**9}, r"seeds must be an int in 2\.\.10000"),
+    ({"digit": True}, "digit must be one of 0..9"),
+    ({"scale": 10**9}, r"scale must be an int in 1\.\.16"),
+])
+def test_out_of_range_settings_give_a_message_not_a_memory_error(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        cgan_explorer(fake_generator, **{"z_dim": 4, **kwargs})
+
+
+def test_numpy_ints_are_accepted_for_the_sizes():
+    explorer = cgan_explorer(fake_generator, z_dim=np.int64(4), n=np.int64(3),
+                             digit=np.int64(7), classify=read_row_zero)
+    assert explorer.controls["digit"].value == 7
+
+
+def test_inpainting_per_view_and_scale_are_bounded(arrays):
+    inputs, outputs, targets, _ = arrays
+    with pytest.raises(ValueError, match="per_view must be a positive int up to 100"):
+        inpainting_explorer(inputs, outputs, targets, per_view=10**9)
+    with pytest.raises(ValueError, match=r"scale must be an int in 1\.\.16"):
+        inpainting_explorer(inputs, outputs, targets, scale=10**9)

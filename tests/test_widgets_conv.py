@@ -99,3 +99,18 @@ def test_bad_arguments_say_what_was_wrong():
         conv_diagram(4, 3, 1, 0, (2, 0))
     with pytest.raises(ValueError, match="output_padding"):
         conv_diagram(4, 3, 2, 0, transposed=True, output_padding=2)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"k": 0}, r"k must be an int in 1\.\.5"),
+    ({"k": -1}, r"k must be an int in 1\.\.5"),
+    ({"max_size": 0}, r"max_size must be an int in 1\.\.32"),
+    ({"i": 10**9}, r"i must be an int in 1\.\.8"),
+    ({"s": 0}, r"s must be an int in 1\.\.3"),
+    ({"p": 3}, r"p must be an int in 0\.\.2"),
+    ({"i": "x"}, r"i must be an int in 1\.\.8"),
+    ({"cell_px": 10**9}, r"cell_px must be an int in 4\.\.100"),
+])
+def test_explorer_arguments_out_of_range_give_a_message(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        conv_arithmetic_explorer(**kwargs)

@@ -86,3 +86,16 @@ def test_bad_arguments_say_what_was_wrong():
         gan_lab_explorer(FakeSession, np.zeros(5))
     with pytest.raises(ValueError, match="d_lr must be one of"):
         gan_lab_explorer(FakeSession, np.zeros((5, 2)), d_lr=0.5)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"resolution": 10**9}, r"resolution must be an int in 10\.\.1000"),
+    ({"resolution": 0}, r"resolution must be an int in 10\.\.1000"),
+    ({"extent": 0}, r"extent must be a number in \(0, 1000\]"),
+    ({"extent": float("nan")}, r"extent must be a number in \(0, 1000\]"),
+    ({"rounds_per_frame": 2.5}, "rounds_per_frame must be an int"),
+    ({"scale": 10**9}, r"scale must be an int in 1\.\.16"),
+])
+def test_out_of_range_settings_give_a_message_not_a_memory_error(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        gan_lab_explorer(FakeSession, np.zeros((5, 2), np.float32), **kwargs)

@@ -171,3 +171,22 @@ def test_prior_mass_within_matches_the_two_dimensional_normal():
     for r in (0.5, 1.0, 2.0, 3.0):
         assert prior_mass_within(r) == pytest.approx(np.mean(radii <= r), abs=0.005)
     assert prior_mass_within(0.0) == 0.0
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"limit": 0}, r"limit must be a number in \(0, 100\]"),
+    ({"limit": True}, r"limit must be a number in \(0, 100\]"),
+    ({"digit_scale": 10**9}, r"digit_scale must be an int in 1\.\.32"),
+    ({"size_px": 10**9}, r"size_px must be an int in 100\.\.2000"),
+])
+def test_latent_explorer_settings_are_bounded(codes, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        vae_latent_explorer(blob_decoder, *codes, **kwargs)
+
+
+def test_beta_explorer_columns_and_scale_are_bounded(beta_models):
+    x, recs, samples, _ = beta_models
+    with pytest.raises(ValueError, match=r"sample_columns must be an int in 1\.\.100"):
+        beta_explorer(x, recs, samples, sample_columns=0)
+    with pytest.raises(ValueError, match=r"scale must be an int in 1\.\.16"):
+        beta_explorer(x, recs, samples, scale=10**9)
