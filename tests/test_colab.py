@@ -182,23 +182,36 @@ def test_in_colab_the_setup_cell_asks_for_a_restart_when_old_code_is_loaded(tmp_
     assert len(pip) == 1 and "restart the session" in printed
 
 
-def test_command_line_checks_and_repoints(tmp_path):
+def test_command_line_checks_and_repoints(tmp_path, capsys):
     root = copy_of_checkout(tmp_path)
     colab.repoint(root)
-    run = [sys.executable, "-m", "course_utils.colab", "--root", str(root)]
-    ok = subprocess.run(run + ["--check"], capture_output=True, text=True)
+    # the module runs as a program (one subprocess: importing course_utils starts JAX)...
+    ok = subprocess.run([sys.executable, "-m", "course_utils.colab", "--root", str(root),
+                         "--check"], capture_output=True, text=True)
     assert ok.returncode == 0 and "all links point to" in ok.stdout
-    moved = subprocess.run(run + ["--repo", "my-lab/ae-course"], capture_output=True, text=True)
-    assert moved.returncode == 0 and f"my-lab/ae-course@{colab.RELEASE}" in moved.stdout
-    again = subprocess.run(run + ["--check"], capture_output=True, text=True)
-    assert again.returncode == 0 and f"my-lab/ae-course@{colab.RELEASE}" in again.stdout
+
+    # ...and the rest goes through the same main() in this process
+    def run(*args: str) -> tuple[int, str]:
+        try:
+            code = colab.main(["--root", str(root), *args])
+        except SystemExit as stop:  # argparse's errors
+            code = stop.code
+        out = capsys.readouterr()
+        return code, out.out + out.err
+
+    code, out = run("--repo", "my-lab/ae-course")
+    assert code == 0 and f"my-lab/ae-course@{colab.RELEASE}" in out
+    code, out = run("--check")  # judged by the checkout's own colab.py
+    assert code == 0 and f"all links point to my-lab/ae-course@{colab.RELEASE}" in out
     set_version(root, "0.9.1")
-    stale = subprocess.run(run + ["--check"], capture_output=True, text=True)
-    assert stale.returncode == 1 and "pyproject.toml" in stale.stdout
-    bumped = subprocess.run(run + ["--release", "v0.9.1"], capture_output=True, text=True)
-    assert bumped.returncode == 0 and "my-lab/ae-course@v0.9.1" in bumped.stdout
-    assert subprocess.run(run + ["--check"], capture_output=True).returncode == 0
-    bad = subprocess.run(run + ["--repo", "nope"], capture_output=True, text=True)
-    assert bad.returncode == 2 and "OWNER/NAME" in bad.stderr
-    branch = subprocess.run(run + ["--branch", "main"], capture_output=True, text=True)
-    assert branch.returncode == 2 and "--release" in branch.stderr
+    code, out = run("--check")
+    assert code == 1 and "pyproject.toml" in out
+    code, out = run("--release", "v0.9.1")
+    assert code == 0 and "my-lab/ae-course@v0.9.1" in out
+    assert run("--check")[0] == 0
+    code, out = run("--release", "v1.0.0")
+    assert code == 2 and 'set version = "1.0.0"' in out
+    code, out = run("--repo", "nope")
+    assert code == 2 and "OWNER/NAME" in out
+    code, out = run("--branch", "main")
+    assert code == 2 and "--release" in out
