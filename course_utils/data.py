@@ -453,18 +453,17 @@ def fetch_data_file(
         )
     folder = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     path = folder / name
-    if path.is_file() and _file_sha256(path) == expected:
-        return path
+    try:
+        if path.is_file() and _file_sha256(path) == expected:
+            return path
+    except OSError:  # unreadable (another user's file, say): downloaded again below
+        pass
     try:
         folder.mkdir(parents=True, exist_ok=True)
         _remove_stale_parts(folder)
         fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
     except OSError as err:
-        raise DataDownloadError(
-            f"cannot download data file {name}: the folder {folder} cannot be written "
-            f"({type(err).__name__}: {err}). Set {CACHE_DIR_ENV} to an absolute path of a "
-            f"folder you can write (the course keeps its downloads in its data/ subfolder)."
-        ) from err
+        raise DataDownloadError(_unwritable_message(name, folder, err)) from err
     started = time.monotonic()
     received = [0, 0]  # bytes received, bytes announced by the server (0: not announced)
     try:
@@ -477,7 +476,10 @@ def fetch_data_file(
                 f"another version of the data, or the transfer was corrupted; try again. "
                 f"{_where_else()}"
             )
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as err:
+            raise DataDownloadError(_unwritable_message(name, folder, err)) from err
     except DataDownloadError:
         raise
     except _DeadlinePassed:
@@ -554,9 +556,20 @@ def _stream(url: str, name: str, out: BinaryIO, deadline: float, received: list[
     return digest.hexdigest()
 
 
+def _unwritable_message(name: str, folder: Path, err: OSError) -> str:
+    return (
+        f"cannot download data file {name}: the folder {folder} cannot be written "
+        f"({type(err).__name__}: {err}). Set {CACHE_DIR_ENV} to an absolute path of a "
+        f"folder you can write (the course keeps its downloads in its data/ subfolder)."
+    )
+
+
 def _remove_stale_parts(folder: Path) -> None:
     now = time.time()
+    known = tuple(f".{n}." for n in (*DATA_SHA256, *PRETRAINED_SHA256))
     for part in folder.glob(".*.part"):
+        if not part.name.startswith(known):
+            continue
         try:
             if now - part.stat().st_mtime > STALE_PART_S:
                 part.unlink()
@@ -572,10 +585,6 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _megabytes(n: int) -> str:
-    return f"{n / 1e6:.2f} MB"
-
-
 def _where_else() -> str:
     return (
         f"Check the address ({DATA_URL_ENV} overrides DATA_BASE_URL = {DATA_BASE_URL}), or use "
@@ -585,7 +594,7 @@ def _where_else() -> str:
 
 
 def _deadline_message(name: str, url: str, seconds: float, received: list[int]) -> str:
-    got = _megabytes(received[0]) + (f" of {_megabytes(received[1])}" if received[1] else "")
+    got = f"{received[0]:,}" + (f" of {received[1]:,}" if received[1] else "") + " bytes"
     return (
         f"data file {name} did not finish downloading from {url} within {seconds:g} s "
         f"({got} received); the partial file was removed. The network or the server is too "

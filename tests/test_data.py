@@ -487,7 +487,7 @@ def test_a_dripping_download_stops_at_its_deadline_and_leaves_no_file(tmp_path,
     for part in (SMALL_FILE, url + SMALL_FILE, "within 1 s", "the partial file was removed",
                  data.DOWNLOAD_TIMEOUT_ENV, data.DATA_DIR_ENV):
         assert part in message
-    assert f"of {(DATA_DIR / SMALL_FILE).stat().st_size / 1e6:.2f} MB received" in message
+    assert f" of {(DATA_DIR / SMALL_FILE).stat().st_size:,} bytes received" in message
     assert list(cache.iterdir()) == []
 
 
@@ -553,12 +553,14 @@ def test_a_download_removes_partial_files_left_by_a_killed_process(server, tmp_p
     cache.mkdir()
     old = cache / f".{SMALL_FILE}.a1b2c3.part"
     fresh = cache / f".{SMALL_FILE}.d4e5f6.part"  # perhaps another kernel downloading now
-    for p in (old, fresh):
+    other = cache / ".notes.txt.part"  # not a course file
+    for p in (old, fresh, other):
         p.write_bytes(b"partial")
     two_hours_ago = time.time() - 7200
-    os.utime(old, (two_hours_ago, two_hours_ago))
+    for p in (old, other):
+        os.utime(p, (two_hours_ago, two_hours_ago))
     fetch_data_file(SMALL_FILE, base_url=url, cache_dir=cache)
-    assert sorted(p.name for p in cache.iterdir()) == sorted([fresh.name, SMALL_FILE])
+    assert sorted(p.name for p in cache.iterdir()) == sorted([fresh.name, other.name, SMALL_FILE])
 
 
 def test_a_cached_file_with_the_wrong_bytes_is_downloaded_again(server, tmp_path) -> None:
