@@ -149,6 +149,7 @@ test-colab: $(COLAB_STAMP)
 		'| flax', flax.__version__, '| optax', optax.__version__, '| ipywidgets', \
 		ipywidgets.__version__, '| matplotlib', matplotlib.__version__)"
 	$(TEST_CACHE) $(VENV_COLAB)/bin/python -m pytest tests --ignore=tests/test_project.py \
+		--ignore=tests/test_make.py \
 		-p no:cacheprovider $(PYTEST_FLAGS)
 	$(TEST_CACHE) COURSE_FAST=1 $(VENV_COLAB)/bin/python -m pytest --nbval-lax --nbval-current-env \
 		-p no:cacheprovider notebooks $(PYTEST_FLAGS)

@@ -19,4 +19,4 @@ from course_utils.compile_cache import enable_compile_cache  # noqa: E402
 
 COMPILE_CACHE_DIR = enable_compile_cache()
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

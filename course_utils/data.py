@@ -61,7 +61,7 @@ DATA_DIR_ENV = "COURSE_DATA_DIR"
 DATA_URL_ENV = "COURSE_DATA_URL"
 
 # Where a package installed without the repository downloads data/ from ($COURSE_DATA_URL wins).
-DATA_BASE_URL = raw_data_url()  # follows course_utils.colab.REPO / BRANCH
+DATA_BASE_URL = raw_data_url()  # follows course_utils.colab.REPO / RELEASE
 
 # The one source of the expected checksums; data/SHA256SUMS is written from the same build and a
 # test checks that the two agree. Rebuild both with `python scripts/build_data.py`.

@@ -1,17 +1,11 @@
-"""The project's own files: set-up commands, CI entry, conda environment, `make lab`."""
+"""The project's own files: set-up commands, CI entry, conda environment (`make lab` and
+`make install` are tested in test_make.py)."""
 
-import os
 import re
-import signal
-import socket
 import subprocess
-import time
 import tomllib
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-import pytest
 import yaml
 from packaging.requirements import Requirement
 
@@ -84,59 +78,6 @@ def test_ci_runs_the_readme_test_command():
     readme = (REPO / "README.md").read_text()
     assert re.search(r"^make test(\s|$)", ci, re.M)
     assert "make test" in readme and "make lab" in readme
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status
-    except urllib.error.HTTPError as err:
-        return err.code
-
-
-def test_make_lab_serves_jupyterlab_on_loopback_behind_a_token():
-    port, token = _free_port(), "t0k3n" + os.urandom(8).hex()
-    proc = subprocess.Popen(["make", "--no-print-directory", "lab", f"PORT={port}",
-                             f"TOKEN={token}"], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        status = None
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                status = _get(f"{base}/api/status?token={token}")
-                break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.5)
-        assert status == 200, f"JupyterLab did not answer in time (make lab exit: {proc.poll()})"
-        assert _get(f"{base}/api/status") == 403
-        assert _get(f"{base}/api/status?token=wrong") == 403
-        assert _get(f"{base}/api/contents?token={token}") == 200
-        with urllib.request.urlopen(f"{base}/api/contents?token={token}") as r:
-            names = {item["name"] for item in __import__("json").load(r)["content"]}
-        notebooks = {p.name for p in (REPO / "notebooks").glob("*.ipynb")}
-        assert notebooks <= names, "make lab should open on the notebooks/ folder"
-        # bound to loopback only: no other local address answers
-        other = socket.gethostbyname(socket.gethostname())
-        if not other.startswith("127."):
-            with pytest.raises(OSError), socket.create_connection((other, port), timeout=2):
-                pass
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert _free_port()  # the server is gone
-    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
-        pass
 
 
 def test_install_is_skipped_when_nothing_changed():
