@@ -228,7 +228,8 @@ def _too_large_message(path: Path | str, size: int, max_bytes: int) -> str:
     return (
         f"checkpoint {path} is {size:,} bytes, more than the {max_bytes:,} bytes a course "
         f"checkpoint may have, so it was not read. Delete it (load_or_train then trains the model "
-        f"again); for a model of your own that is really this large, pass max_bytes=."
+        f"again). A model of your own that is really this large loads with "
+        f"load_model(model, path, config=..., max_bytes=...)."
     )
 
 
