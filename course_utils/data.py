@@ -520,7 +520,7 @@ def _bar_disabled() -> bool:
 
 def _stream(url: str, name: str, out: BinaryIO, deadline: float, received: list[int]) -> str:
     """Write the body at ``url`` into ``out`` until ``deadline`` (time.monotonic()); its SHA-256."""
-    import requests  # only when downloading (installed with pooch)
+    import requests  # only when downloading
     from tqdm.auto import tqdm
 
     def remaining() -> float:

@@ -34,9 +34,10 @@ def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
 def test_nbval_entry_point_leaves_the_users_cache_untouched(tmp_path):
     home = tmp_path / "home"
     user_cache = home / ".cache" / "course-utils"
-    saved = user_cache / "checkpoints" / "nb02_mlp_ae_D2.msgpack"
-    saved.parent.mkdir(parents=True)
-    saved.write_bytes(b"a model the student trained for ten minutes")
+    (user_cache / "checkpoints").mkdir(parents=True)
+    for name in ("nb02_mlp_ae_D2.msgpack", "nb02_mlp_ae_D2.full.msgpack",
+                 "nb02_mlp_ae_D2.fast.msgpack"):
+        (user_cache / "checkpoints" / name).write_bytes(b"a model the student trained")
     before = snapshot(user_cache)
 
     notebook = tmp_path / "probe.ipynb"
