@@ -39,6 +39,8 @@ import numpy as np
 from flax import nnx
 from jax import lax
 
+from course_utils import checks
+
 __all__ = [
     "Conv",
     "ConvTranspose",
@@ -385,11 +387,16 @@ class ConvTranspose(nnx.Module):
 # ----------------------------------------------------------------------------- argument checks
 def _pair(value: int | Sequence[int], name: str) -> tuple[int, int]:
     """An int or a pair of positive ints -> a pair; else a ValueError naming ``name``."""
-    pair = (value, value) if isinstance(value, int | np.integer) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int | np.integer) and v > 0 for v in pair):
-        raise ValueError(f"{name} must be a positive int or a pair of positive ints, got {value!r} "
-                         f"(e.g. {name}=3 or {name}=(3, 3))")
-    return int(pair[0]), int(pair[1])
+    message = (f"{name} must be a positive int or a pair of positive ints, got {value!r} "
+               f"(e.g. {name}=3 or {name}=(3, 3))")
+    several = isinstance(value, Sequence | np.ndarray) and not isinstance(value, str)
+    pair = tuple(value) if several and np.ndim(value) == 1 else (value, value)
+    if len(pair) != 2:
+        raise ValueError(message)
+    try:
+        return checks.positive_int(name, pair[0]), checks.positive_int(name, pair[1])
+    except ValueError:
+        raise ValueError(message) from None
 
 
 def _check_method(method: str, allowed: tuple[str, ...]) -> str:
@@ -400,8 +407,7 @@ def _check_method(method: str, allowed: tuple[str, ...]) -> str:
 
 def _check_features(in_features: int, out_features: int) -> None:
     for name, v in (("in_features", in_features), ("out_features", out_features)):
-        if not isinstance(v, int | np.integer) or v <= 0:
-            raise ValueError(f"{name} must be a positive int, got {v!r}")
+        checks.positive_int(name, v)
 
 
 def _canonical_padding(padding: Padding) -> str | tuple[tuple[int, int], ...]:
