@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
+import bench_training_steps as bench
 import numpy as np
 from flax import nnx
 
-PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_training_steps.py"
-
-
-def _load_bench():
-    spec = importlib.util.spec_from_file_location("bench_training_steps", PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def test_benchmark_runs_its_smallest_path():
-    bench = _load_bench()
     builders = bench.jax_runners()
     runs = {"conv": builders["conv_ae"]["course"](), "mlp": builders["mlp_ae"]["course"]()}
     seconds = bench.time_interleaved(runs, repeats=1, min_seconds=0.0)
@@ -27,7 +15,6 @@ def test_benchmark_runs_its_smallest_path():
 
 
 def test_mlp_flop_count_matches_the_closed_form():
-    bench = _load_bench()
     step, state = bench.make_ae_step(bench.MLPAutoencoder(nnx.Rngs(0)))
     sizes = [784, 512, 256, 32, 256, 512, 784]
     macs = sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
@@ -37,7 +24,6 @@ def test_mlp_flop_count_matches_the_closed_form():
 
 
 def test_time_to_quality_reports_steps_and_mse():
-    bench = _load_bench()
     x = np.random.default_rng(0).random((64, 784), np.float32)
     res = bench.time_to_quality(bench.MLPAutoencoder(nnx.Rngs(0)), x, x[:32], batch=16, lr=1e-3,
                                 max_seconds=0.01, eval_every=2)

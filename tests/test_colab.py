@@ -8,6 +8,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import repoint_colab
 
 import course_utils
 from course_utils import colab, data
@@ -16,13 +17,13 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def test_every_badge_setup_cell_and_readme_link_points_to_the_one_release():
-    assert colab.check(REPO) == []
+    assert repoint_colab.check(REPO) == []
 
 
 def test_the_release_is_v_plus_the_package_version():
     version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
     assert colab.RELEASE == f"v{version}"
-    assert colab.package_version(REPO) == version
+    assert repoint_colab.package_version(REPO) == version
     assert course_utils.__version__ == version
 
 
@@ -57,18 +58,18 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 def test_repoint_moves_every_link_to_the_fork_and_release_and_nothing_else(tmp_path):
     root = copy_of_checkout(tmp_path)
-    colab.repoint(root)  # the current repository and release, written everywhere
+    repoint_colab.repoint(root)  # the current repository and release, written everywhere
     pointed = snapshot(root)
     set_version(root, "0.9.1")
-    changed = colab.repoint(root, "my-lab/ae-course", "v0.9.1")
+    changed = repoint_colab.repoint(root, "my-lab/ae-course", "v0.9.1")
     assert root / "README.md" in changed and root / "course_utils" / "colab.py" in changed
-    assert colab.check(root, "my-lab/ae-course", "v0.9.1") == []
-    assert colab.check(root) != []
+    assert repoint_colab.check(root, "my-lab/ae-course", "v0.9.1") == []
+    assert repoint_colab.check(root) != []
     for path in root.rglob("*"):
         if path.is_file() and path.name != "pyproject.toml":
             text = path.read_text(encoding="utf-8")
             assert colab.REPO not in text and f"/{colab.RELEASE}/" not in text, path
-    assert colab.pinned(root) == ("my-lab/ae-course", "v0.9.1")
+    assert repoint_colab.pinned(root) == ("my-lab/ae-course", "v0.9.1")
     # outputs and every other cell are untouched
     for path in (REPO / "notebooks").glob("*.ipynb"):
         before = json.loads(path.read_text())["cells"]
@@ -79,7 +80,7 @@ def test_repoint_moves_every_link_to_the_fork_and_release_and_nothing_else(tmp_p
                                                              ).splitlines(keepends=True)
     # pointing back restores the files byte for byte
     set_version(root, colab.RELEASE.removeprefix("v"))
-    colab.repoint(root, colab.REPO, colab.RELEASE)
+    repoint_colab.repoint(root, colab.REPO, colab.RELEASE)
     assert snapshot(root) == pointed
 
 
@@ -87,10 +88,10 @@ def test_repoint_refuses_a_release_that_is_not_the_package_version(tmp_path):
     root = copy_of_checkout(tmp_path)
     before = snapshot(root)
     with pytest.raises(ValueError, match=r'set version = "0\.9\.1" there'):
-        colab.repoint(root, release="v0.9.1")
+        repoint_colab.repoint(root, release="v0.9.1")
     assert snapshot(root) == before
     set_version(root, "0.9.1")
-    assert any("pyproject.toml" in p for p in colab.check(root))
+    assert any("pyproject.toml" in p for p in repoint_colab.check(root))
 
 
 @pytest.mark.parametrize("repo", ["nope", "a/b/c", "a b/c", "", "../x"])
@@ -184,16 +185,16 @@ def test_in_colab_the_setup_cell_asks_for_a_restart_when_old_code_is_loaded(tmp_
 
 def test_command_line_checks_and_repoints(tmp_path, capsys):
     root = copy_of_checkout(tmp_path)
-    colab.repoint(root)
-    # the module runs as a program (one subprocess: importing course_utils starts JAX)...
-    ok = subprocess.run([sys.executable, "-m", "course_utils.colab", "--root", str(root),
-                         "--check"], capture_output=True, text=True)
-    assert ok.returncode == 0 and "all links point to" in ok.stdout
+    repoint_colab.repoint(root)
+    # the script runs as a program (one subprocess: importing course_utils starts JAX)...
+    ok = subprocess.run([sys.executable, str(REPO / "scripts" / "repoint_colab.py"), "--root",
+                         str(root), "--check"], capture_output=True, text=True, cwd=tmp_path)
+    assert ok.returncode == 0 and "all links point to" in ok.stdout, ok.stdout + ok.stderr
 
     # ...and the rest goes through the same main() in this process
     def run(*args: str) -> tuple[int, str]:
         try:
-            code = colab.main(["--root", str(root), *args])
+            code = repoint_colab.main(["--root", str(root), *args])
         except SystemExit as stop:  # argparse's errors
             code = stop.code
         out = capsys.readouterr()
@@ -215,3 +216,12 @@ def test_command_line_checks_and_repoints(tmp_path, capsys):
     assert code == 2 and "OWNER/NAME" in out
     code, out = run("--branch", "main")
     assert code == 2 and "--release" in out
+    code, out = run("--root", str(tmp_path), "--check")  # the last --root counts
+    assert code == 2 and "has no notebooks/ folder" in out
+
+
+def test_the_package_holds_no_command_line():
+    """Re-pointing is the maintainers' script; the students' package only names the release."""
+    assert not hasattr(colab, "main") and not hasattr(colab, "repoint")
+    source = (REPO / "course_utils" / "colab.py").read_text()
+    assert "__main__" not in source and "argparse" not in source

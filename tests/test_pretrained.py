@@ -244,3 +244,11 @@ def test_training_writes_the_checkpoint_and_its_checksum_and_no_python(tmp_path)
     assert set(before) <= set(after)
     entries = data.parse_sha256sums(after["course_utils/SHA256SUMS"].decode())
     assert entries == {**data.DATA_SHA256, **PRETRAINED_SHA256, "tiny_ae.msgpack": digest}
+
+
+def test_scripts_and_tests_import_each_other_by_name():
+    """pytest puts scripts/ and benchmarks/ on the path (pyproject.toml); a script run as
+    ``python scripts/x.py`` has scripts/ on it already: no file loads another by its path."""
+    loader = "spec_from_" + "file_location"  # split, so that this file does not hold it
+    for path in [*(REPO / "scripts").glob("*.py"), *(REPO / "tests").glob("*.py")]:
+        assert loader not in path.read_text(encoding="utf-8"), path
