@@ -237,10 +237,11 @@ def load_pretrained(model: M, name: str, *, config: Mapping[str, Any]) -> M:
     """Fill ``model`` (in place) from the pretrained checkpoint ``data/<name>.msgpack``.
 
     The file ships in the repository's data/ folder (without the repository, e.g. in Colab, it is
-    downloaded once like the data sets) and is checked against its SHA-256 in
-    ``course_utils.data.PRETRAINED_SHA256`` before it is read. ``model`` is built by the same class
-    that was trained (the notebook's own), and ``config`` must be the one it was trained with.
-    ``python scripts/train_pretrained.py NAME`` rebuilds the file.
+    downloaded once like the data sets) and is checked against its SHA-256 before it is read:
+    its line in the package's checksum file ``course_utils/SHA256SUMS``, as read into
+    ``course_utils.data.PRETRAINED_SHA256``. ``model`` is built by the same class that was
+    trained (the notebook's own), and ``config`` must be the one it was trained with.
+    ``python scripts/train_pretrained.py NAME`` rebuilds the file and its checksum line.
 
     Raises ``ValueError`` for an unknown ``name``, ``course_utils.data.DataChecksumError`` for a
     corrupted file, and ``CheckpointError`` for a file made for another model or config.
