@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import math
 
+from course_utils.checks import positive_int
+
 __all__ = [
     "conv_output_size",
     "conv_sources",
@@ -39,9 +41,7 @@ Pad = int | str | tuple[int, int]
 
 
 def _positive(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
+    return positive_int(name, value)
 
 
 def _pads(p: Pad) -> tuple[int, int]:
