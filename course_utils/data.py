@@ -38,6 +38,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from course_utils.checks import as_image_batch, int_in_range, positive_int
 from course_utils.colab import raw_data_url
 from course_utils.config import CACHE_DIR_ENV, cache_root
 
@@ -632,15 +633,7 @@ def as_digit_images(images: object, name: str = "images") -> np.ndarray:
     """``float32[N, 28, 28]`` from digit images given as ``[N, 28, 28]``, ``[N, 28, 28, 1]`` or
     ``[N, 784]`` (N ≥ 1); a ValueError naming ``name`` for any other shape. Values are not checked.
     """
-    a = np.asarray(images, dtype=np.float32)
-    if a.ndim == 4 and a.shape[-1] == 1:
-        a = a[..., 0]
-    if a.ndim == 2 and a.shape[1] == 784:
-        a = a.reshape(-1, 28, 28)
-    if a.ndim != 3 or a.shape[1:] != (28, 28) or len(a) == 0:
-        raise ValueError(f"{name} must be float32[N, 28, 28] (or [N, 28, 28, 1] or [N, 784]) "
-                         f"with N ≥ 1, got shape {np.shape(images)}")
-    return a
+    return as_image_batch(name, images)
 
 
 def random_subset(*arrays: object, n: int, seed: int = 0) -> tuple[np.ndarray, ...]:
@@ -657,10 +650,8 @@ def random_subset(*arrays: object, n: int, seed: int = 0) -> tuple[np.ndarray, .
     """
     if not arrays:
         raise ValueError("random_subset needs at least one array: random_subset(x_test, n=1000)")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r} (try 1000)")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise ValueError(f"seed must be an int, got {seed!r}")
+    n = positive_int("n", n, "try 1000")
+    seed = int_in_range("seed", seed)
     sizes = {len(a) for a in arrays}  # type: ignore[arg-type]
     if len(sizes) != 1:
         raise ValueError(f"random_subset's arrays must have the same length, got {sorted(sizes)}")
