@@ -1,0 +1,78 @@
+"""Self-checks for the notebooks' exercises.
+
+Each ``check_*`` function takes the student's answer, tries it on small inputs and returns a
+``CheckResult`` that Jupyter shows as one line: "✅ correct" or "❌ not yet" with a hint
+aimed at the most likely mistake. A check never raises, so a notebook with an unfinished
+exercise still runs top to bottom.
+
+``core`` holds the protocol (``run_check``, ``expect``, ``Hint``, ``CheckResult``); each
+notebook's checks live in the module named after it (``nb01_autoencoder_basics`` …
+``nb08_conditional_gans``), and every public name is importable from here:
+``from course_utils.exercises import check_reconstruction_loss``.
+"""
+
+from course_utils.exercises.core import CheckResult, Hint, close, expect, run_check
+from course_utils.exercises.nb01_autoencoder_basics import (
+    check_bottleneck,
+    check_encoder,
+    check_reconstruction_loss,
+)
+from course_utils.exercises.nb02_latent_dimension import (
+    check_auroc,
+    check_pca_reconstruction,
+    check_subspace_overlap,
+)
+from course_utils.exercises.nb03_denoising import check_dae_loss, check_masking_noise, check_psnr
+from course_utils.exercises.nb04_regularized_autoencoders import (
+    check_contractive_penalty,
+    check_kl_sparsity,
+    check_sparse_loss,
+)
+from course_utils.exercises.nb05_convolutional_autoencoders import (
+    STACK_05,
+    check_insert_zeros,
+    check_stack_sizes,
+    check_transposed_output_size,
+)
+from course_utils.exercises.nb06_gans import (
+    check_d_loss,
+    check_nonsaturating_g_loss,
+    check_optimal_discriminator,
+    check_slerp,
+)
+from course_utils.exercises.nb07_variational_autoencoders import (
+    check_bernoulli_log_likelihood,
+    check_diagonal_gaussian_kl,
+    check_gaussian_nll,
+    diag_gaussian_kl,
+)
+from course_utils.exercises.nb08_conditional_gans import (
+    PATCH_DISCRIMINATOR_08,
+    check_conditional_input,
+    check_cycle_loss,
+    check_patch_receptive_field,
+    check_pix2pix_g_loss,
+)
+
+__all__ = [
+    # the protocol
+    "CheckResult", "Hint", "expect", "run_check", "close",
+    # notebook 01
+    "check_reconstruction_loss", "check_bottleneck", "check_encoder",
+    # notebook 02
+    "check_pca_reconstruction", "check_auroc", "check_subspace_overlap",
+    # notebook 03
+    "check_dae_loss", "check_masking_noise", "check_psnr",
+    # notebook 04
+    "check_sparse_loss", "check_contractive_penalty", "check_kl_sparsity",
+    # notebook 05
+    "STACK_05", "check_transposed_output_size", "check_stack_sizes", "check_insert_zeros",
+    # notebook 06
+    "check_d_loss", "check_nonsaturating_g_loss", "check_optimal_discriminator", "check_slerp",
+    # notebook 07
+    "diag_gaussian_kl", "check_diagonal_gaussian_kl",
+    "check_bernoulli_log_likelihood", "check_gaussian_nll",
+    # notebook 08
+    "PATCH_DISCRIMINATOR_08", "check_conditional_input", "check_pix2pix_g_loss",
+    "check_patch_receptive_field", "check_cycle_loss",
+]

@@ -1,0 +1,105 @@
+"""Exercise checks for notebook 01, autoencoder basics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from course_utils.exercises.core import CheckResult, Hint, close, expect, run_check
+
+__all__ = ["check_reconstruction_loss", "check_bottleneck", "check_encoder"]
+
+
+def check_reconstruction_loss(loss_fn: Callable[[jax.Array, jax.Array], jax.Array]) -> CheckResult:
+    """``loss_fn(x, x_rec)`` must be ‖x − x'‖² summed over pixels, averaged over the batch.
+
+    x, x_rec: float32[N, 784] in [0, 1]; the answer is a scalar that ``jax.grad`` can go through.
+    """
+
+    def body() -> str:
+        rng = np.random.default_rng(0)
+        x = jnp.asarray(rng.random((8, 784), dtype=np.float32))
+        x_rec = jnp.asarray(rng.random((8, 784), dtype=np.float32))
+        out = loss_fn(x, x_rec)
+        expect(np.ndim(out) == 0, f"return one number for the whole batch, got shape "
+                                  f"{np.shape(out)}: average the per-image losses.")
+        diff = np.asarray(x, np.float64) - np.asarray(x_rec, np.float64)
+        right = (diff**2).sum(1).mean()
+        expect(not close(out, (diff**2).mean()), "you averaged over the pixels too. ‖x − x'‖² "
+               "sums the squared errors over the 784 pixels of an image; average only over images.")
+        expect(not close(out, (diff**2).sum()), "you summed over the batch too: average the "
+               "per-image sums over the images, so the loss does not grow with the batch size.")
+        expect(not close(out, np.abs(diff).sum(1).mean()), "that is the L1 distance: square the "
+               "differences instead of taking their absolute value.")
+        expect(not close(out, np.sqrt((diff**2).sum(1)).mean()), "‖x − x'‖² is the *squared* "
+               "norm: do not take the square root.")
+        expect(close(out, right), f"for this batch the loss should be {right:.4f}, yours gives "
+               f"{float(out):.4f}. Compute ((x - x_rec) ** 2).sum over pixels, then the mean.")
+        expect(close(loss_fn(x, x), 0.0), "a perfect reconstruction must have loss 0.")
+        grad = jax.grad(lambda r: loss_fn(x, r))(x_rec)
+        expect(close(grad, 2 * (x_rec - x) / x.shape[0]), "the gradient is off: use jax.numpy "
+               "(jnp) operations so that JAX can differentiate the loss.")
+        return "correct! This is the loss the notebook trains with."
+
+    return run_check("reconstruction loss", body)
+
+
+def check_bottleneck(make_autoencoder: Callable[[int], nnx.Module]) -> CheckResult:
+    """``make_autoencoder(D)`` must return a model with ``encoder``/``decoder`` and a D-wide code.
+
+    The model maps float32[N, 784] → float32[N, 784] in [0, 1]; ``model.encoder`` gives [N, D].
+    """
+
+    def body() -> str:
+        x = jnp.asarray(np.random.default_rng(0).random((4, 784), dtype=np.float32))
+        for d in (2, 8, 64):
+            model = make_autoencoder(d)
+            expect(isinstance(model, nnx.Module), f"make_autoencoder({d}) should return an "
+                   f"nnx.Module (the Autoencoder class above), got {type(model).__name__}.")
+            expect(hasattr(model, "encoder") and hasattr(model, "decoder"),
+                   "the model needs `encoder` and `decoder` attributes, as in the Autoencoder "
+                   "class above.")
+            h = model.encoder(x)
+            expect(h.shape == (4, d), f"with latent_dim={d} the code should have shape (4, {d}) "
+                   f"for 4 images, got {tuple(h.shape)}: pass latent_dim on to the encoder and "
+                   "the decoder.")
+            r = model(x)
+            expect(r.shape == (4, 784), f"reconstructions should have shape (4, 784), got "
+                   f"{tuple(r.shape)}.")
+            expect(bool(jnp.all((r >= 0) & (r <= 1))), "reconstructions should lie in [0, 1] "
+                   "like the pixels: keep the sigmoid at the end of the decoder.")
+        return "correct! The code size is one argument; everything else adapts."
+
+    return run_check("bottleneck size", body)
+
+
+def check_encoder(encoder_cls: Callable[..., nnx.Module]) -> CheckResult:
+    """``encoder_cls(in_features, latent_dim, rngs=...)`` maps float32[N, in_features] → [N, D]."""
+
+    def body() -> str:
+        rng = np.random.default_rng(0)
+        for in_features, d in ((196, 16), (784, 32), (1024, 5)):
+            enc = encoder_cls(in_features, d, rngs=nnx.Rngs(0))
+            expect(isinstance(enc, nnx.Module), "subclass nnx.Module.")
+            x = jnp.asarray(rng.random((3, in_features), dtype=np.float32))
+            try:
+                h = enc(x)
+            except (TypeError, ValueError) as err:
+                raise Hint(f"for in_features={in_features} the encoder failed ({err}). "
+                           "Use the in_features argument for the first layer's input size "
+                           "instead of a fixed 784.") from err
+            expect(h.shape == (3, d), f"for in_features={in_features}, latent_dim={d} the code "
+                   f"should have shape (3, {d}), got {tuple(h.shape)}.")
+            x2 = x.at[0].set(1.0 - x[0])
+            expect(not close(enc(x2)[0], h[0]), "the code does not change when the input "
+                   "changes: make sure the layers are applied to x.")
+        n_layers = sum(isinstance(m, nnx.Linear) for _, m in nnx.iter_graph(enc))
+        expect(n_layers >= 2, "use at least one hidden layer (two nnx.Linear layers with a "
+               "nonlinearity between them).")
+        return "correct! The same architecture works for any input size."
+
+    return run_check("encoder for another input size", body)
