@@ -31,9 +31,12 @@ import optax
 from flax import nnx
 
 from course_utils import checks
-from course_utils.data import as_digit_images
+from course_utils.checkpoints import load_pretrained
+from course_utils.data import as_digit_images, load_mnist
 from course_utils.layers import Conv
 from course_utils.metrics import frechet_distance
+from course_utils.models import apply_jitted
+from course_utils.train import NonFiniteLossError
 
 __all__ = [
     "CLASSIFIER_CONFIG",
@@ -102,9 +105,6 @@ def train_classifier(model: MNISTClassifier, *, epochs: int | None = None,
     ``epochs``, ``limit`` (the first ``limit`` training images) and ``seed`` override the config
     for quick runs (tests); the shipped checkpoint uses the config's values.
     """
-    from course_utils.data import load_mnist
-    from course_utils.train import NonFiniteLossError
-
     cfg = CLASSIFIER_CONFIG
     epochs = cfg["epochs"] if epochs is None else epochs
     seed = cfg["seed"] if seed is None else seed
@@ -149,14 +149,11 @@ def train_classifier(model: MNISTClassifier, *, epochs: int | None = None,
 
 # ----------------------------------------------------------------------------- using it
 _LOADED: list[MNISTClassifier] = []
-_APPLY: dict[int, tuple[Any, Any]] = {}
 _REFERENCE: dict[tuple, np.ndarray] = {}
 
 
 def load_classifier() -> MNISTClassifier:
     """The shipped classifier (data/mnist_classifier.msgpack, checksum-checked), loaded once."""
-    from course_utils.checkpoints import load_pretrained
-
     if not _LOADED:
         model = MNISTClassifier(rngs=nnx.Rngs(0))
         _LOADED.append(load_pretrained(model, "mnist_classifier", config=CLASSIFIER_CONFIG))
@@ -175,32 +172,23 @@ def _as_images(images: object) -> np.ndarray:
     return np.clip(x, 0.0, 1.0)
 
 
-def _apply(model: MNISTClassifier) -> tuple[Any, Any]:
-    """Jitted (logits, features) of ``model``, compiled once per model object."""
-    if id(model) not in _APPLY:
-        graphdef, state = nnx.split(model)
-
-        @jax.jit
-        def run(state: Any, x: jax.Array) -> tuple[jax.Array, jax.Array]:
-            m = nnx.merge(graphdef, state)
-            h = m.features(x)
-            return m.out(h), h
-
-        _APPLY[id(model)] = (run, state)
-    return _APPLY[id(model)]
+def _logits_and_features_of(m: MNISTClassifier, x: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """(logits float32[N, 10], features float32[N, 128]) of ``x: float32[N, 28, 28]``."""
+    h = m.features(x)
+    return m.out(h), h
 
 
 def _logits_and_features(images: object, model: MNISTClassifier | None,
                          chunk: int = 1000) -> tuple[np.ndarray, np.ndarray]:
     x = _as_images(images)
-    run, state = _apply(model if model is not None else load_classifier())
+    model = model if model is not None else load_classifier()
     logits, feats = [], []
     for i in range(0, len(x), chunk):
         part = x[i : i + chunk]
         n = len(part)
         if n < chunk and len(x) > chunk:  # keep one compiled shape for the last chunk
             part = np.concatenate([part, np.zeros((chunk - n, 28, 28), np.float32)])
-        lg, ft = run(state, jnp.asarray(part))
+        lg, ft = apply_jitted(model, jnp.asarray(part), method=_logits_and_features_of)
         logits.append(np.asarray(lg)[:n])
         feats.append(np.asarray(ft)[:n])
     return np.concatenate(logits), np.concatenate(feats)
@@ -219,8 +207,6 @@ def classifier_features(images: object, model: MNISTClassifier | None = None) ->
 
 def test_accuracy(model: MNISTClassifier | None = None) -> float:
     """Accuracy in [0, 1] on the 10,000 MNIST test images."""
-    from course_utils.data import load_mnist
-
     x, y = load_mnist("test")
     return float(np.mean(predict_proba(x, model).argmax(axis=1) == y))
 
@@ -230,8 +216,6 @@ test_accuracy.__test__ = False  # a function named test_*, not a test for pytest
 
 def _reference_features(split: str, n: int | None) -> np.ndarray:
     """Features of MNIST ``split`` images (all, or ``n`` drawn without replacement, seed 0)."""
-    from course_utils.data import load_mnist
-
     key = (split, n)
     if key not in _REFERENCE:
         x, _ = load_mnist(split)

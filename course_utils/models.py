@@ -7,12 +7,27 @@ Images enter flattened: ``x: float32[N, 784] in [0, 1]``; codes are ``h: float32
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import jax
 from flax import nnx
 
 from course_utils import checks
+
+__all__ = [
+    "MLPAutoencoder",
+    "MLPDecoder",
+    "MLPEncoder",
+    "apply_jitted",
+    "count_params",
+]
+
+# One compiled function per (graph definition, method): what decides the computation. The
+# weights are passed on every call, so a model trained since its last call is applied with
+# its new weights, and two models of the same structure share one compilation.
+_JITTED: dict[tuple[Any, Any], Callable] = {}
+_MAX_JITTED = 256
 
 
 def _check_hidden(hidden: Sequence[int]) -> tuple[int, ...]:
@@ -121,3 +136,46 @@ def count_params(model: nnx.Module) -> int:
     """Number of trainable parameters (``nnx.Param`` entries) of ``model``."""
     state = nnx.state(model, nnx.Param)
     return int(sum(leaf.size for leaf in jax.tree_util.tree_leaves(state)))
+
+
+def apply_jitted(
+    model: nnx.Module,
+    *args: Any,
+    method: str | Callable[..., Any] | None = None,
+) -> Any:
+    """``model(*args)``, ``model.<method>(*args)`` or ``method(model, *args)``, under ``jax.jit``.
+
+    method: ``None`` for ``model(*args)``; a method name such as ``"decode"``; or a function
+        ``fn(model, *args)`` (define it once, at module level: each new function compiles anew).
+    args: arrays (or pytrees of arrays), e.g. ``x: float32[N, 784]``; every distinct shape
+        compiles once.
+
+    The compiled function is cached by the model's graph definition (its structure and static
+    attributes) and ``method``; the model's current state is split off and passed on each call,
+    so the answer always uses the model's weights at the time of the call. Returns what the
+    model returns, as JAX arrays.
+    """
+    if not isinstance(model, nnx.Module):
+        raise TypeError(f"model must be a flax.nnx.Module, got {type(model).__name__}")
+    if not (method is None or isinstance(method, str) or callable(method)):
+        raise TypeError(f"method must be None, a method name or a function, got {method!r}")
+    if isinstance(method, str) and not callable(getattr(model, method, None)):
+        raise ValueError(f"method={method!r}: {type(model).__name__} has no such method")
+    graphdef, state = nnx.split(model)
+    key = (graphdef, method)
+    run = _JITTED.get(key)
+    if run is None:
+
+        @jax.jit
+        def run(state: Any, *args: Any) -> Any:
+            m = nnx.merge(graphdef, state)
+            if method is None:
+                return m(*args)
+            if isinstance(method, str):
+                return getattr(m, method)(*args)
+            return method(m, *args)
+
+        if len(_JITTED) >= _MAX_JITTED:  # drop the oldest, so passing new functions cannot grow it
+            del _JITTED[next(iter(_JITTED))]
+        _JITTED[key] = run
+    return run(state, *args)

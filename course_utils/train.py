@@ -33,6 +33,19 @@ from flax import nnx
 from tqdm.auto import tqdm
 
 from course_utils import checks
+from course_utils.models import apply_jitted
+
+__all__ = [
+    "CHECK_EVERY",
+    "NonFiniteLossError",
+    "History",
+    "iterate_batches",
+    "run_training",
+    "mse_loss",
+    "make_train_step",
+    "fit",
+    "train_autoencoder",
+]
 
 StepFn = Callable[[Any, Any], tuple[Any, jax.Array]]
 
@@ -306,17 +319,13 @@ def fit(
         val = validation if isinstance(validation, tuple) else (validation,)
         graphdef, _ = nnx.split((model, optimizer))
 
-        @jax.jit
-        def eval_loss(state, batch):
-            model, _ = nnx.merge(graphdef, state)
-            return loss_fn(model, batch)
-
         def eval_fn(state):
+            current, _ = nnx.merge(graphdef, state)  # the model with the weights of this epoch
             n, chunk, total = len(val[0]), 1000, 0.0
             for i in range(0, n, chunk):
                 part = tuple(a[i : i + chunk] for a in val)
                 batch = part if isinstance(validation, tuple) else part[0]
-                total += float(eval_loss(state, batch)) * len(part[0])
+                total += float(apply_jitted(current, batch, method=loss_fn)) * len(part[0])
             return total / n
 
     state, history = run_training(

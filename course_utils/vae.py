@@ -21,6 +21,7 @@ import numpy as np
 from flax import nnx
 
 from course_utils import checks
+from course_utils.models import apply_jitted
 
 __all__ = [
     "active_units",
@@ -31,9 +32,6 @@ __all__ = [
     "nats_to_bits",
     "prior_grid",
 ]
-
-_JITTED: dict[tuple[Any, Any], Callable] = {}
-
 
 def _images(name: str, images: object) -> np.ndarray:
     checks.images_in_unit_range(name, np.asarray(images))
@@ -59,19 +57,6 @@ def binarize(images: object, *, seed: int) -> np.ndarray:
     return (uniform < x).astype(np.float32)
 
 
-def _jitted(fn: Callable, graphdef: Any) -> Callable:
-    """``jax.jit`` of ``(state, x, key) -> fn(merge(graphdef, state), x, key)``, made once."""
-    cache_key = (fn, graphdef)
-    if cache_key not in _JITTED:
-
-        @jax.jit
-        def run(state, x, key):
-            return fn(nnx.merge(graphdef, state), x, key)
-
-        _JITTED[cache_key] = run
-    return _JITTED[cache_key]
-
-
 def evaluate_batched(
     fn: Callable[[nnx.Module, jax.Array, jax.Array], Any],
     model: nnx.Module,
@@ -94,8 +79,6 @@ def evaluate_batched(
     data = np.asarray(x, dtype=np.float32)
     if data.ndim < 1 or len(data) == 0:
         raise ValueError(f"x must hold at least one example, got shape {data.shape}")
-    graphdef, state = nnx.split(model)
-    run = _jitted(fn, graphdef)
     base = jax.random.key(seed, impl="rbg")  # XLA's own generator: quick to compile on CPU
     size = min(batch_size, len(data))
     parts: list = []
@@ -104,7 +87,7 @@ def evaluate_batched(
         n = len(part)
         if n < size:
             part = np.concatenate([part, np.zeros((size - n, *part.shape[1:]), np.float32)])
-        out = run(state, jnp.asarray(part), jax.random.fold_in(base, i))
+        out = apply_jitted(model, jnp.asarray(part), jax.random.fold_in(base, i), method=fn)
         leaves = out if isinstance(out, tuple) else (out,)
         parts.append(tuple(np.asarray(leaf)[..., :n] for leaf in leaves))
     joined = tuple(np.concatenate(p, axis=-1) for p in zip(*parts, strict=True))

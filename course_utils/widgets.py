@@ -22,21 +22,32 @@ from dataclasses import dataclass, field
 import ipywidgets as widgets
 import jax
 import jax.numpy as jnp
+import matplotlib
 import numpy as np
 from flax import nnx
+from IPython.display import display
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from PIL import Image as PILImage
 
 from course_utils import checks
+from course_utils.models import apply_jitted
 from course_utils.noise import NOISE_KINDS, add_noise
 from course_utils.viz import MODEL_COLOR, image_mosaic
 
 __all__ = [
     "Explorer",
+    "check_digit_scale",
+    "check_size_px",
     "decode_png",
+    "draw_marker",
+    "flat_images",
     "latent_plane_explorer",
     "latent_size_explorer",
     "noise_explorer",
     "png_bytes",
+    "scatter_background",
+    "trained_models_explorer",
 ]
 
 
@@ -45,11 +56,13 @@ MAX_DIGIT_SCALE = 32  # the same for a single enlarged digit
 SIZE_PX_RANGE = (100, 2000)  # the side of a latent-plane picture, in screen pixels
 
 
-def _digit_scale(value: object) -> int:
+def check_digit_scale(value: object) -> int:
+    """``value`` as the screen pixels per pixel of an enlarged digit: an int in 1..32."""
     return checks.int_in_range("digit_scale", value, 1, MAX_DIGIT_SCALE, "try 6")
 
 
-def _size_px(value: object) -> int:
+def check_size_px(value: object) -> int:
+    """``value`` as the side of a latent-plane picture in screen pixels: an int in 100..2000."""
     return checks.int_in_range("size_px", value, *SIZE_PX_RANGE, "try 360")
 
 
@@ -106,26 +119,25 @@ class Explorer:
         self.images[name].value = png_bytes(frame, self.scale)
 
     def _ipython_display_(self) -> None:
-        from IPython.display import display
-
         display(self.widget)
 
 
-def _jit_apply(model: nnx.Module | Callable, method: str | None = None) -> Callable:
-    """A jitted ``x -> model(x)`` (or ``model.<method>(x)``) over the model's current state."""
+def _jitted_function(model: nnx.Module | Callable, method: str | None = None) -> Callable:
+    """``x -> model(x)`` (or ``model.<method>(x)``), jitted, using the weights at each call."""
     if not isinstance(model, nnx.Module):
         return model
-    graphdef, state = nnx.split(model)
 
-    @jax.jit
-    def apply(state, x):
-        m = nnx.merge(graphdef, state)
-        return getattr(m, method)(x) if method else m(x)
+    def apply(x: object) -> jax.Array:
+        return apply_jitted(model, jnp.asarray(x, jnp.float32), method=method)
 
-    return lambda x: apply(state, jnp.asarray(x, jnp.float32))
+    return apply
 
 
-def _flat(name: str, images: object) -> np.ndarray:
+def flat_images(name: str, images: object) -> np.ndarray:
+    """``images: float[N, 784]`` or ``float[N, 28, 28]`` as ``float32[N, 784]``; N ≥ 1.
+
+    name: the argument's name, for the error message.
+    """
     a = np.asarray(images, dtype=np.float32)
     if a.ndim < 2 or a.shape[0] == 0:
         raise ValueError(f"{name} must be float[N, 784] or [N, 28, 28] with N ≥ 1, got {a.shape}")
@@ -146,11 +158,11 @@ def latent_size_explorer(
     originals: ``float[n, 784]`` in [0, 1]; reconstructions: D → ``float[n, 784]`` (computed
     once, so a move only switches arrays); errors: D → that model's test MSE per pixel.
     """
-    x = _flat("originals", originals)
+    x = flat_images("originals", originals)
     if not reconstructions:
         raise ValueError("reconstructions is empty: pass {latent_dim: float[n, 784]}")
     recs = {checks.positive_int("each latent size in reconstructions", d, "the model's D"):
-            _flat(f"reconstructions[{d}]", r) for d, r in reconstructions.items()}
+            flat_images(f"reconstructions[{d}]", r) for d, r in reconstructions.items()}
     for d, r in recs.items():
         if r.shape != x.shape:
             raise ValueError(f"reconstructions[{d}] has shape {r.shape}, originals {x.shape}")
@@ -179,13 +191,18 @@ def latent_size_explorer(
 
 
 # --------------------------------------------------------------------------- latent plane
-def _scatter_background(codes: np.ndarray, labels: np.ndarray, limits, size_px: int):
+def scatter_background(
+    codes: np.ndarray,
+    labels: np.ndarray,
+    limits: tuple[tuple[float, float], tuple[float, float]],
+    size_px: int,
+) -> tuple[np.ndarray, Callable[[float, float], tuple[int, int]]]:
     """Render the 2-D codes once with matplotlib; return RGB float[H, W, 3] and a mapping
-    ``(z1, z2) -> (row, col)`` from code coordinates to pixels of that image."""
-    import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    ``(z1, z2) -> (row, col)`` from code coordinates to pixels of that image.
 
+    codes: ``float[N, 2]``; labels: ``int[N]`` in 0..9;
+    limits: ``((z1_lo, z1_hi), (z2_lo, z2_hi))``.
+    """
     dpi = 100
     fig = Figure(figsize=(size_px / dpi, size_px / dpi), dpi=dpi)
     FigureCanvasAgg(fig)
@@ -210,7 +227,8 @@ def _scatter_background(codes: np.ndarray, labels: np.ndarray, limits, size_px: 
     return rgb, to_pixel
 
 
-def _draw_marker(rgb: np.ndarray, row: int, col: int, radius: int = 6) -> np.ndarray:
+def draw_marker(rgb: np.ndarray, row: int, col: int, radius: int = 6) -> np.ndarray:
+    """A copy of ``rgb: float[H, W, 3]`` in [0, 1] with a model-coloured cross at (row, col)."""
     out = rgb.copy()
     h, w, _ = out.shape
     color = np.array([int(MODEL_COLOR[i:i + 2], 16) / 255 for i in (1, 3, 5)], np.float32)
@@ -234,7 +252,7 @@ def latent_plane_explorer(
     decoder: maps ``float32[N, 2]`` → ``float32[N, 784]`` (an NNX module is jitted once).
     codes: ``float[N, 2]`` test codes and ``labels: int[N]``, drawn once as the background.
     """
-    size_px, digit_scale = _size_px(size_px), _digit_scale(digit_scale)
+    size_px, digit_scale = check_size_px(size_px), check_digit_scale(digit_scale)
     c = np.asarray(codes, dtype=np.float32)
     if c.ndim != 2 or c.shape[1] != 2 or len(c) == 0:
         raise ValueError(f"codes must have shape [N, 2], got {c.shape}: use a 2-D model")
@@ -246,8 +264,8 @@ def latent_plane_explorer(
     lo, hi = np.percentile(c, 0.5, axis=0), np.percentile(c, 99.5, axis=0)
     pad = np.where(hi > lo, 0.1 * (hi - lo), 1.0)  # all codes equal: a box of side 2
     lo, hi = lo - pad, hi + pad
-    background, to_pixel = _scatter_background(c, y, ((lo[0], hi[0]), (lo[1], hi[1])), size_px)
-    decode = _jit_apply(decoder)
+    background, to_pixel = scatter_background(c, y, ((lo[0], hi[0]), (lo[1], hi[1])), size_px)
+    decode = _jitted_function(decoder)
     start = np.median(c, axis=0)
     sliders = [widgets.FloatSlider(value=float(start[i]), min=float(lo[i]), max=float(hi[i]),
                                    step=float((hi[i] - lo[i]) / 200), description=f"z{i + 1}",
@@ -264,7 +282,7 @@ def latent_plane_explorer(
         decoded = np.asarray(decode(z)).reshape(28, 28)
         explorer.frames["digit"] = decoded
         digit.value = png_bytes(decoded, digit_scale)
-        explorer.show("plane", _draw_marker(background, *to_pixel(*z[0])))
+        explorer.show("plane", draw_marker(background, *to_pixel(*z[0])))
         info.value = f"z = ({z[0, 0]:.2f}, {z[0, 1]:.2f}) → the decoder's image g(z), right"
 
     decode(np.zeros((1, 2), np.float32))  # compile before the first move
@@ -294,7 +312,7 @@ def noise_explorer(
     ``add_noise(images, kind, level, seed=seed)``, so the same setting always shows the same
     corruption. The numbers line gives each row's MSE per pixel against the clean images.
     """
-    x = _flat("images", images)
+    x = flat_images("images", images)
     checks.images_in_unit_range("images", x)
     level = checks.probability("level", level, "try 0.4")
     seed = checks.int_in_range("seed", seed, hint="e.g. 0")
@@ -309,8 +327,8 @@ def noise_explorer(
                          f"{list(denoisers)}")
     if kind not in denoisers:
         raise ValueError(f"kind must be one of {list(denoisers)}, got {kind!r}")
-    plain = _jit_apply(plain_model)
-    dae = {k: _jit_apply(m) for k, m in denoisers.items()}
+    plain = _jitted_function(plain_model)
+    dae = {k: _jitted_function(m) for k, m in denoisers.items()}
     levels = [round(float(v), 2) for v in (levels or np.linspace(0.0, 1.0, 21))]
     start = min(levels, key=lambda v: abs(v - level))
     slider = widgets.SelectionSlider(options=levels, value=start, description="noise level",
@@ -367,13 +385,13 @@ def trained_models_explorer(
     ``controls[control]``, labelled ``symbol``; the keys of ``reconstructions`` and ``panel`` must
     match.
     """
-    x = _flat("originals", originals)
+    x = flat_images("originals", originals)
     panel_columns = _columns(f"{panel_name[:-1]}_columns", panel_columns)
     if not reconstructions:
         raise ValueError(f"reconstructions is empty: pass {{{control}: float[n, 784]}}")
     keys = sorted(float(k) for k in reconstructions)
-    recs = {float(k): _flat(f"reconstructions[{k}]", r) for k, r in reconstructions.items()}
-    other = {float(k): _flat(f"{panel_name}[{k}]", f) for k, f in panel.items()}
+    recs = {float(k): flat_images(f"reconstructions[{k}]", r) for k, r in reconstructions.items()}
+    other = {float(k): flat_images(f"{panel_name}[{k}]", f) for k, f in panel.items()}
     if sorted(other) != keys:
         raise ValueError(f"{panel_name} and reconstructions must have the same {symbol} keys, "
                          f"got {sorted(other)} and {keys}")

@@ -22,6 +22,10 @@ import numpy as np
 from flax import nnx
 
 from course_utils import checks
+from course_utils.cgan import ERASED_FROM_ROW
+from course_utils.classifier import predict_proba
+from course_utils.data import as_digit_images
+from course_utils.models import apply_jitted
 from course_utils.viz import image_mosaic
 from course_utils.widgets import Explorer
 
@@ -31,14 +35,10 @@ __all__ = ["cgan_explorer", "inpainting_explorer"]
 def _jit_generator(generator: nnx.Module | Callable) -> Callable:
     """``(z, labels) -> images float32[N, 28, 28]`` in [0, 1] from a tanh generator."""
     if isinstance(generator, nnx.Module):
-        graphdef, state = nnx.split(generator)
 
-        @jax.jit
-        def apply(state, z, labels):
-            return nnx.merge(graphdef, state)(z, labels)
-
-        def run(z, labels):
-            return apply(state, jnp.asarray(z, jnp.float32), jnp.asarray(labels, jnp.int32))
+        def run(z: np.ndarray, labels: np.ndarray) -> jax.Array:
+            return apply_jitted(generator, jnp.asarray(z, jnp.float32),
+                                jnp.asarray(labels, jnp.int32))
     else:
         run = generator
 
@@ -50,8 +50,6 @@ def _jit_generator(generator: nnx.Module | Callable) -> Callable:
 
 
 def _classify(images: np.ndarray) -> np.ndarray:
-    from course_utils.classifier import predict_proba
-
     return predict_proba(images).argmax(axis=1)
 
 
@@ -133,8 +131,6 @@ def inpainting_explorer(
     ``labels: int[N]`` (the true digits), how many completions the classifier reads as the
     true digit.
     """
-    from course_utils.cgan import ERASED_FROM_ROW
-    from course_utils.data import as_digit_images
 
     x_in, x_true = as_digit_images(inputs, "inputs"), as_digit_images(targets, "targets")
     if x_in.shape != x_true.shape:

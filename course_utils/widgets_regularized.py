@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from course_utils.widgets import Explorer, _flat, trained_models_explorer
+from course_utils.widgets import Explorer, flat_images, trained_models_explorer
 
 __all__ = ["feature_images", "sparsity_explorer"]
 
@@ -28,7 +28,7 @@ def feature_images(vectors: object) -> np.ndarray:
     its own minimum and maximum, so the pattern shows whatever its overall size. A constant row
     becomes mid-gray. Returns ``float32[K, 784]``.
     """
-    v = _flat("vectors", vectors)
+    v = flat_images("vectors", vectors)
     lo, hi = v.min(axis=1, keepdims=True), v.max(axis=1, keepdims=True)
     span = np.where(hi > lo, hi - lo, 1.0)
     return np.where(hi > lo, (v - lo) / span, 0.5).astype(np.float32)

@@ -20,18 +20,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import ipywidgets as widgets
+import jax
+import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
 from course_utils import checks
+from course_utils.models import apply_jitted
 from course_utils.widgets import (
     Explorer,
-    _digit_scale,
-    _draw_marker,
-    _jit_apply,
-    _scatter_background,
-    _size_px,
+    check_digit_scale,
+    check_size_px,
+    draw_marker,
     png_bytes,
+    scatter_background,
     trained_models_explorer,
 )
 
@@ -122,13 +124,14 @@ def vae_latent_explorer(
         raise ValueError(f"labels must have shape [{len(c)}], got {y.shape}")
     limit = checks.number_in_range("limit", limit, 0.0, 100.0, "try 3: three prior σ",
                                    low_open=True)
-    size_px, digit_scale = _size_px(size_px), _digit_scale(digit_scale)
+    size_px, digit_scale = check_size_px(size_px), check_digit_scale(digit_scale)
     box = ((-limit, limit), (-limit, limit))
-    background, to_pixel = _scatter_background(c, y, box, size_px)
+    background, to_pixel = scatter_background(c, y, box, size_px)
     background = _draw_circles(background, to_pixel, tuple(r for r in (1.0, 2.0, 3.0)
                                                            if r <= limit))
     if isinstance(decoder, nnx.Module):
-        decode = _jit_apply(decoder, method)
+        def decode(z: object) -> jax.Array:
+            return apply_jitted(decoder, jnp.asarray(z, jnp.float32), method=method)
     elif method is None:
         decode = decoder
     else:
@@ -151,7 +154,7 @@ def vae_latent_explorer(
         decoded = np.clip(np.asarray(decode(z), np.float32).reshape(28, 28), 0.0, 1.0)
         explorer.frames["digit"] = decoded
         digit.value = png_bytes(decoded, digit_scale)
-        explorer.show("plane", _draw_marker(background, *to_pixel(*z[0])))
+        explorer.show("plane", draw_marker(background, *to_pixel(*z[0])))
         radius = float(np.hypot(*z[0]))
         text = (f"z = ({z[0, 0]:.2f}, {z[0, 1]:.2f}): ‖z‖ = {radius:.2f} prior σ from the "
                 f"centre; {prior_mass_within(radius):.0%} of the prior's draws fall closer")

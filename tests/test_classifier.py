@@ -1,5 +1,7 @@
 """Tests for course_utils.classifier: the shipped MNIST classifier and the sample scores."""
 
+import gc
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -126,3 +128,35 @@ def test_a_short_training_run_learns_far_above_chance():
 def test_training_needs_at_least_one_batch():
     with pytest.raises(ValueError, match="no full batch"):
         train_classifier(MNISTClassifier(rngs=nnx.Rngs(0)), epochs=1, limit=10)
+
+
+def _eager_proba(model, images):
+    return np.asarray(jax.nn.softmax(model(jnp.asarray(images, jnp.float32)), axis=-1))
+
+
+def test_a_model_changed_after_it_was_scored_is_scored_with_its_new_weights(mnist_test):
+    x = mnist_test[0][:64]
+    model = MNISTClassifier(rngs=nnx.Rngs(3))
+    before = predict_proba(x, model)
+    np.testing.assert_allclose(before, _eager_proba(model, x), atol=1e-5)
+    params = nnx.state(model, nnx.Param)
+    noise = jax.random.normal(jax.random.key(0), (len(jax.tree_util.tree_leaves(params)),))
+    nnx.update(model, jax.tree_util.tree_map(
+        lambda p, k: p + 0.5 * k, params,
+        jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(params), list(noise))))
+    after = predict_proba(x, model)
+    np.testing.assert_allclose(after, _eager_proba(model, x), atol=1e-5)
+    assert np.max(np.abs(after - before)) > 1e-3
+
+
+def test_two_models_built_one_after_the_other_each_get_their_own_scores(mnist_test):
+    x = mnist_test[0][:64]
+    first = MNISTClassifier(rngs=nnx.Rngs(10))
+    p_first, expected_first = predict_proba(x, first), _eager_proba(first, x)
+    del first
+    gc.collect()  # the second model may now get the first one's id
+    second = MNISTClassifier(rngs=nnx.Rngs(11))
+    p_second = predict_proba(x, second)
+    np.testing.assert_allclose(p_first, expected_first, atol=1e-5)
+    np.testing.assert_allclose(p_second, _eager_proba(second, x), atol=1e-5)
+    assert np.max(np.abs(p_second - p_first)) > 1e-3
