@@ -100,6 +100,7 @@ def check_optimal_discriminator(d_star: Callable[[np.ndarray, np.ndarray], np.nd
     return run_check("optimal discriminator", body)
 
 
+# --------------------------------------------------------------------------- the MNIST DCGAN
 def check_slerp(slerp: Callable[[jax.Array, jax.Array, jax.Array], jax.Array]) -> CheckResult:
     """``slerp(z0, z1, t)``: z0, z1: float[D], t: float[n] in [0, 1] → float[n, D], the points
     at ``t`` on the great-circle arc from z0 to z1 (spherical linear interpolation)."""
