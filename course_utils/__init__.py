@@ -12,6 +12,8 @@ turns it off).
 
 from course_utils.xla_cpu import apply_course_xla_flags
 
+__all__ = ["COMPILE_CACHE_DIR", "XLA_FLAGS_APPLIED", "__version__"]
+
 XLA_FLAGS_APPLIED = apply_course_xla_flags()
 
 # after the XLA flags: importing JAX is fine, starting its backend is not

@@ -37,6 +37,25 @@ from flax import nnx, serialization
 
 from course_utils import config as course_config
 from course_utils.config import CACHE_DIR_ENV, cache_root
+from course_utils.data import PRETRAINED_SHA256, data_file_path, read_verified_bytes
+
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "CACHE_ENV_VAR",
+    "MODES",
+    "MAX_BYTES",
+    "STALE_TMP_S",
+    "NAME_RULE",
+    "CheckpointError",
+    "CheckpointWriteError",
+    "cache_dir",
+    "check_name",
+    "save_model",
+    "load_model",
+    "load_pretrained",
+    "load_or_train",
+]
 
 FORMAT = "course-utils-checkpoint"
 VERSION = 1
@@ -246,7 +265,6 @@ def load_pretrained(model: M, name: str, *, config: Mapping[str, Any]) -> M:
     Raises ``ValueError`` for an unknown ``name``, ``course_utils.data.DataChecksumError`` for a
     corrupted file, and ``CheckpointError`` for a file made for another model or config.
     """
-    from course_utils.data import PRETRAINED_SHA256, data_file_path, read_verified_bytes
 
     file_name = f"{name}.msgpack"
     if file_name not in PRETRAINED_SHA256:

@@ -24,6 +24,18 @@ from __future__ import annotations
 
 import re
 
+__all__ = [
+    "REPO",
+    "RELEASE",
+    "BADGE_IMAGE",
+    "validate",
+    "colab_url",
+    "badge_markdown",
+    "raw_data_url",
+    "install_url",
+    "setup_cell_source",
+]
+
 REPO = "autoencoders-gans-course/course"
 RELEASE = "v0.2.0"
 

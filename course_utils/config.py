@@ -16,6 +16,18 @@ import os
 from pathlib import Path
 from typing import TypeVar
 
+__all__ = [
+    "ENV_VAR",
+    "FAST",
+    "is_fast",
+    "full_or_fast",
+    "mode_name",
+    "CACHE_DIR_ENV",
+    "XDG_CACHE_ENV",
+    "CACHE_NAME",
+    "cache_root",
+]
+
 T = TypeVar("T")
 
 ENV_VAR = "COURSE_FAST"

@@ -9,6 +9,16 @@ import numpy as np
 
 from course_utils import checks
 
+__all__ = [
+    "reconstruction_error",
+    "mse_per_pixel",
+    "psnr",
+    "batched_apply",
+    "linear_probe_accuracy",
+    "knn_accuracy",
+    "frechet_distance",
+]
+
 
 def _pair(x: object, x_rec: object, data_range: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     limit = checks.UNIT_RANGE_LIMIT * data_range
@@ -75,9 +85,10 @@ def linear_probe_accuracy(
     Features are standardised with the training set's mean and std first, so codes,
     PCA components and raw pixels are compared on the same footing.
     """
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    # scikit-learn takes about 2 s to import: only the probes load it
+    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415
+    from sklearn.pipeline import make_pipeline  # noqa: PLC0415
+    from sklearn.preprocessing import StandardScaler  # noqa: PLC0415
 
     for name, f, y in (("train", train_features, train_labels),
                        ("test", test_features, test_labels)):
@@ -96,7 +107,7 @@ def knn_accuracy(
     k: int = 5,
 ) -> float:
     """Test accuracy in [0, 1] of a k-nearest-neighbour classifier (Euclidean distance)."""
-    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.neighbors import KNeighborsClassifier  # noqa: PLC0415 (slow import, as above)
 
     clf = KNeighborsClassifier(n_neighbors=k)
     clf.fit(np.asarray(train_features), np.asarray(train_labels))

@@ -16,6 +16,19 @@ from matplotlib.figure import Figure
 
 from course_utils import checks
 
+__all__ = [
+    "DATA_COLOR",
+    "MODEL_COLOR",
+    "BASELINE_COLOR",
+    "image_mosaic",
+    "plot_image_grid",
+    "show_reconstructions",
+    "compare_rows",
+    "plot_loss_curves",
+    "plot_embedding",
+    "plot_bars",
+]
+
 DATA_COLOR = "#1f77b4"      # blue: real data, originals
 MODEL_COLOR = "#d62728"     # red: the model being taught, reconstructions, samples
 BASELINE_COLOR = "#7f7f7f"  # grey: baselines such as PCA or raw pixels

@@ -22,6 +22,17 @@ setting to float32 rounding (the same sums, added in another order).
 from __future__ import annotations
 
 import os
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+__all__ = [
+    "YNN_FLAG",
+    "COURSE_SETTING",
+    "ENV_VAR",
+    "SUPPORTED_JAXLIB",
+    "planned_xla_flags",
+    "apply_course_xla_flags",
+]
 
 YNN_FLAG = "--xla_cpu_experimental_ynn_fusion_type"
 COURSE_SETTING = f"{YNN_FLAG}=-individual_convolution"
@@ -30,8 +41,6 @@ SUPPORTED_JAXLIB = ((0, 10), (0, 11))  # (major, minor) versions where the flag 
 
 
 def _jaxlib_version() -> tuple[int, int] | None:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         major, minor = version("jaxlib").split(".")[:2]
         return int(major), int(minor)
@@ -40,12 +49,11 @@ def _jaxlib_version() -> tuple[int, int] | None:
 
 
 def _backends_started() -> bool:
-    import sys
-
     if "jax" not in sys.modules:
         return False
     try:
-        from jax._src import xla_bridge
+        # at the top it would import JAX whenever course_utils is imported, before the flag
+        from jax._src import xla_bridge  # noqa: PLC0415
 
         return bool(xla_bridge.backends_are_initialized())
     except (ImportError, AttributeError):  # another JAX layout: assume it has started

@@ -24,7 +24,7 @@ def _private_cache(tmp_path_factory, monkeypatch):
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 (only after matplotlib.use("Agg") above)
 
     plt.close("all")
 

@@ -16,6 +16,7 @@ from course_utils.cgan import (
 )
 from course_utils.data import load_mnist
 from course_utils.gan import DiscriminatorCollapseError, GANGuard, NonFiniteLossError
+from course_utils.layers import conv2d
 
 
 @pytest.fixture(scope="module")
@@ -119,8 +120,6 @@ def test_blurring_digits_raises_their_gray_share(digits):
 def _field_by_probing(layers):
     """The receptive field measured on real strided convolutions: the input rows that the
     gradient of one output reaches."""
-    from course_utils.layers import conv2d
-
     def centre(x):
         for k, s in layers:
             x = conv2d(x, jnp.ones((k, k, 1, 1)), s, "VALID", method="xla")

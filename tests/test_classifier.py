@@ -149,6 +149,16 @@ def test_a_model_changed_after_it_was_scored_is_scored_with_its_new_weights(mnis
     assert np.max(np.abs(after - before)) > 1e-3
 
 
+def test_a_model_given_a_new_output_layer_after_it_was_scored_is_scored_with_it(mnist_test):
+    x = mnist_test[0][:64]
+    model = MNISTClassifier(rngs=nnx.Rngs(4))
+    before = predict_proba(x, model)
+    model.out = nnx.Linear(model.out.in_features, 10, rngs=nnx.Rngs(5))  # a new head
+    after = predict_proba(x, model)
+    np.testing.assert_allclose(after, _eager_proba(model, x), atol=1e-5)
+    assert np.max(np.abs(after - before)) > 1e-3
+
+
 def test_two_models_built_one_after_the_other_each_get_their_own_scores(mnist_test):
     x = mnist_test[0][:64]
     first = MNISTClassifier(rngs=nnx.Rngs(10))

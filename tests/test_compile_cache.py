@@ -16,7 +16,7 @@ from pathlib import Path
 import jax
 import pytest
 
-from course_utils.compile_cache import ENV_VAR, cache_folder
+from course_utils.compile_cache import ENV_VAR, cache_folder, enable_compile_cache
 
 # A small training step: it takes long enough to compile (> MIN_COMPILE_SECONDS) to be stored.
 PROBE = r"""
@@ -104,8 +104,6 @@ def test_compile_cache_dir_setting_moves_the_cache(tmp_path, monkeypatch):
 
 
 def test_a_bad_switch_value_is_refused_with_its_name(monkeypatch):
-    from course_utils.compile_cache import enable_compile_cache
-
     monkeypatch.setenv(ENV_VAR, "maybe")
     with pytest.raises(ValueError, match=f"{ENV_VAR} must be 1"):
         enable_compile_cache()

@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from course_utils import config
+from course_utils import checkpoints, config, data
 
 
 @pytest.mark.parametrize("value, fast", [(None, False), ("", False), ("0", False), ("1", True),
@@ -80,8 +80,6 @@ def test_course_cache_dir_refuses_blank_padded_and_relative_values(home, monkeyp
 
 
 def test_data_and_checkpoints_share_one_cache_root(home, tmp_path, monkeypatch):
-    from course_utils import checkpoints, data
-
     for setting in ({"XDG_CACHE_HOME": str(tmp_path / "xdg")}, {"COURSE_CACHE_DIR": "~/c"}, {}):
         for var in ("XDG_CACHE_HOME", "COURSE_CACHE_DIR"):
             monkeypatch.delenv(var, raising=False)

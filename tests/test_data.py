@@ -22,6 +22,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import build_data
@@ -41,6 +42,7 @@ from course_utils.data import (
     fetch_data_file,
     load_fashion_mnist,
     load_mnist,
+    random_subset,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -239,8 +241,6 @@ def test_the_checksum_file_is_package_data() -> None:
 
 def _setuptools_can_build() -> bool:
     """pyproject.toml's ``license = "MIT"`` (an SPDX expression) needs setuptools >= 77."""
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         major = int(version("setuptools").split(".")[0])
     except (PackageNotFoundError, ValueError):
@@ -776,8 +776,6 @@ def test_as_digit_images_names_the_argument_on_a_wrong_shape(shape):
 
 
 def test_random_subset_is_seeded_aligned_and_not_a_leading_slice():
-    from course_utils.data import random_subset
-
     x = np.arange(1000).reshape(1000, 1)
     y = np.arange(1000) * 10
     xs, ys = random_subset(x, y, n=100, seed=3)
@@ -792,7 +790,5 @@ def test_random_subset_is_seeded_aligned_and_not_a_leading_slice():
 @pytest.mark.parametrize("kwargs, word", [
     ({"n": 0}, "n must"), ({"n": 1001}, "larger"), ({"n": 5, "seed": 1.5}, "seed")])
 def test_random_subset_refuses_bad_arguments(kwargs, word):
-    from course_utils.data import random_subset
-
     with pytest.raises(ValueError, match=word):
         random_subset(np.zeros((1000, 2)), **kwargs)

@@ -14,6 +14,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import jax
 import numpy as np
 import pytest
 import train_pretrained as script
@@ -22,6 +23,7 @@ from notebook_defines import notebook_defines
 
 from course_utils import data
 from course_utils.checkpoints import CheckpointError, load_pretrained
+from course_utils.classifier import CLASSIFIER_CONFIG, MNISTClassifier
 from course_utils.data import PRETRAINED_SHA256, DataChecksumError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -85,14 +87,10 @@ def test_each_checkpoint_loads_into_a_fresh_model_of_its_notebook(name):
 
 
 def _leaves(model):
-    import jax
-
     return jax.tree_util.tree_leaves(nnx.state(model, nnx.Param))
 
 
 def _classifier():
-    from course_utils.classifier import CLASSIFIER_CONFIG, MNISTClassifier
-
     return MNISTClassifier(rngs=nnx.Rngs(0)), CLASSIFIER_CONFIG
 
 

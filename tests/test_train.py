@@ -5,6 +5,7 @@ import sys
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 from flax import nnx
 
@@ -168,8 +169,6 @@ def test_training_runs_on_the_default_device():
 
 
 def test_fit_trains_a_classifier_on_image_label_tuples():
-    import optax
-
     rng = np.random.default_rng(0)
     y = rng.integers(0, 3, 600).astype(np.int32)
     x = (rng.normal(size=(600, 8)) + 3 * np.eye(3, 8)[y]).astype(np.float32)

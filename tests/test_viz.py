@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from course_utils import viz
@@ -79,8 +80,6 @@ def test_bars_write_values_and_colour_the_highlighted_model():
                         title="t", ylabel="accuracy", highlight=["codes"])
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.texts] == ["90.0%", "80.0%"]
-    from matplotlib.colors import to_hex
-
     assert [to_hex(p.get_facecolor()) for p in ax.patches] == [viz.MODEL_COLOR,
                                                                 viz.BASELINE_COLOR]
 

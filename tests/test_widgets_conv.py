@@ -1,5 +1,6 @@
 """The conv-arithmetic diagram, driven from Python: the image shows the right cells."""
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -84,8 +85,6 @@ def test_dependent_sliders_follow_kernel_stride_and_operation():
 
 
 def test_the_sliders_move_without_drawing_a_matplotlib_figure():
-    import matplotlib.pyplot as plt
-
     explorer = conv_arithmetic_explorer()
     figures = plt.get_fignums()
     explorer.controls["s"].value = 2

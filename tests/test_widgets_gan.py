@@ -1,5 +1,6 @@
 """The GAN step-through, driven from Python with a fake session (no training needed)."""
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -74,8 +75,6 @@ def test_render_field_colours_both_sides_draws_the_contour_and_points():
 
 
 def test_a_step_draws_no_matplotlib_figure(explorer):
-    import matplotlib.pyplot as plt
-
     figures = plt.get_fignums()
     explorer.step()
     assert plt.get_fignums() == figures

@@ -1,5 +1,6 @@
 """The λ slider, driven from Python: the images shown must be the chosen λ's model's."""
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -48,8 +49,6 @@ def test_lambda_slider_shows_the_chosen_models_features_and_reconstructions(cach
 
 
 def test_the_slider_moves_without_drawing_a_matplotlib_figure(cached):
-    import matplotlib.pyplot as plt
-
     originals, recs, feats, stats = cached
     explorer = sparsity_explorer(originals, recs, feats, stats, value=0.01)
     figures = plt.get_fignums()

@@ -4,6 +4,7 @@ their PNG bytes) must be the chosen model's outputs and the decoder's image of t
 import math
 
 import jax.numpy as jnp
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from flax import nnx
@@ -49,8 +50,6 @@ def test_beta_slider_shows_the_chosen_models_reconstructions_and_samples(beta_mo
 
 
 def test_the_beta_slider_moves_without_drawing_a_matplotlib_figure(beta_models):
-    import matplotlib.pyplot as plt
-
     explorer = beta_explorer(*beta_models)
     figures = plt.get_fignums()
     explorer.controls["beta"].value = 10.0
@@ -145,8 +144,6 @@ def test_latent_explorer_background_holds_the_prior_circles(codes):
 
 
 def test_latent_explorer_moves_without_drawing_a_matplotlib_figure(codes):
-    import matplotlib.pyplot as plt
-
     explorer = vae_latent_explorer(blob_decoder, *codes)
     figures = plt.get_fignums()
     explorer.controls["z2"].value = 1.0
