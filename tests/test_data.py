@@ -689,7 +689,7 @@ fetch_data_file(sys.argv[1], base_url=sys.argv[2], cache_dir=sys.argv[3], timeou
 
 def test_ctrl_c_during_a_download_leaves_no_partial_file(tmp_path, monkeypatch) -> None:
     cache = tmp_path / "cache"
-    with _drip_server(monkeypatch, delay=0.05, give_up=60.0) as url:
+    with _drip_server(monkeypatch, delay=0.05, give_up=300.0) as url:
         env = {**os.environ, "TQDM_DISABLE": "1", "PYTHONPATH": str(REPO)}
         proc = subprocess.Popen(
             [sys.executable, "-c", _INTERRUPTED_DOWNLOAD, SMALL_FILE, url, str(cache)],
@@ -703,7 +703,8 @@ def test_ctrl_c_during_a_download_leaves_no_partial_file(tmp_path, monkeypatch) 
             time.sleep(1.5)  # bytes are arriving
             assert proc.poll() is None, proc.communicate()
             proc.send_signal(signal.SIGINT)
-            _, err = proc.communicate(timeout=30)
+            # generous: on a loaded machine the interpreter's exit (JAX's included) can be slow
+            _, err = proc.communicate(timeout=180)
         finally:
             proc.kill()
     assert "KeyboardInterrupt" in err
