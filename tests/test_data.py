@@ -683,7 +683,7 @@ _INTERRUPTED_DOWNLOAD = """
 import sys
 from course_utils.data import fetch_data_file
 print("started", flush=True)
-fetch_data_file(sys.argv[1], base_url=sys.argv[2], cache_dir=sys.argv[3], timeout=60)
+fetch_data_file(sys.argv[1], base_url=sys.argv[2], cache_dir=sys.argv[3], timeout=900)
 """
 
 
