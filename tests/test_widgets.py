@@ -5,13 +5,23 @@ import numpy as np
 import pytest
 from flax import nnx
 
+from course_utils import widgets
 from course_utils.models import MLPAutoencoder
 from course_utils.noise import add_noise
 from course_utils.viz import image_mosaic
 from course_utils.widgets import (
+    core,
     decode_png,
+    hex_rgb,
     latent_plane_explorer,
     latent_size_explorer,
+    nb02_latent_dimension,
+    nb03_denoising,
+    nb04_regularized_autoencoders,
+    nb05_convolutional_autoencoders,
+    nb06_gans,
+    nb07_variational_autoencoders,
+    nb08_conditional_gans,
     noise_explorer,
     png_bytes,
 )
@@ -165,3 +175,18 @@ def test_noise_explorer_settings_are_checked(images, kwargs, match):
 def test_noise_explorer_refuses_0_255_images(images):
     with pytest.raises(ValueError, match="divide by 255"):
         noise_explorer(images * 255, identity, {"gaussian": identity})
+
+
+def test_the_package_re_exports_every_public_name_of_its_modules():
+    modules = [core, nb02_latent_dimension, nb03_denoising, nb04_regularized_autoencoders,
+               nb05_convolutional_autoencoders, nb06_gans, nb07_variational_autoencoders,
+               nb08_conditional_gans]
+    for module in modules:
+        for name in module.__all__:
+            assert name in widgets.__all__, f"{module.__name__}.{name} is not re-exported"
+            assert getattr(widgets, name) is getattr(module, name)
+
+
+def test_hex_rgb_reads_each_channel_as_a_fraction_of_255():
+    np.testing.assert_array_equal(hex_rgb("#ff8000"), np.array([1.0, 128 / 255, 0.0], np.float32))
+    assert hex_rgb("#000000").dtype == np.float32

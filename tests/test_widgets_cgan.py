@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from course_utils.widgets import decode_png
-from course_utils.widgets_cgan import cgan_explorer, inpainting_explorer
+from course_utils.widgets import cgan_explorer, decode_png, inpainting_explorer
 
 
 def fake_generator(z, labels):

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 
 from course_utils.conv_arithmetic import conv_sources, conv_transpose_sources
-from course_utils.widgets import decode_png
-from course_utils.widgets_conv import CELL_COLORS, conv_arithmetic_explorer, conv_diagram
+from course_utils.widgets import CELL_COLORS, conv_arithmetic_explorer, conv_diagram, decode_png
 
 ATOL = 1 / 255 + 1e-6  # PNG holds 8-bit pixels
 

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 
 from course_utils.gan import ring_centers, sample_ring
-from course_utils.widgets import decode_png
-from course_utils.widgets_gan import gan_lab_explorer, render_field
+from course_utils.widgets import decode_png, gan_lab_explorer, render_field
 
 
 class FakeSession:

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 
 from course_utils.viz import image_mosaic
-from course_utils.widgets import decode_png
-from course_utils.widgets_regularized import feature_images, sparsity_explorer
+from course_utils.widgets import decode_png, feature_images, sparsity_explorer
 
 ATOL = 1 / 255 + 1e-6  # PNG holds 8-bit pixels
 LAMS = (0.0, 0.01, 0.1)

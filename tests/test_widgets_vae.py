@@ -10,8 +10,7 @@ import pytest
 from flax import nnx
 
 from course_utils.viz import image_mosaic
-from course_utils.widgets import decode_png
-from course_utils.widgets_vae import beta_explorer, prior_mass_within, vae_latent_explorer
+from course_utils.widgets import beta_explorer, decode_png, prior_mass_within, vae_latent_explorer
 
 ATOL = 1 / 255 + 1e-6  # PNG holds 8-bit pixels
 BETAS = (0.1, 1.0, 10.0)

@@ -93,7 +93,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 def explorer_names() -> set[str]:
     """The ``*_explorer`` functions that course_utils' widget modules define."""
     names = set()
-    for module in (REPO / "course_utils").glob("widgets*.py"):
+    for module in (REPO / "course_utils" / "widgets").glob("*.py"):
         names |= set(re.findall(r"^def (\w+_explorer)\(", module.read_text(), re.M))
     return names
 

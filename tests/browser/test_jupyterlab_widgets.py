@@ -3,7 +3,7 @@ image, not as the text ``VBox(children=...)`` students see when the front-end is
 
 import json
 
-CODE = "from course_utils.widgets_conv import conv_arithmetic_explorer\nconv_arithmetic_explorer()"
+CODE = "from course_utils.widgets import conv_arithmetic_explorer\nconv_arithmetic_explorer()"
 
 
 def test_jupyterlab_loads_the_ipywidgets_extension(browser, lab):

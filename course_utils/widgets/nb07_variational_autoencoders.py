@@ -8,7 +8,7 @@
     explorer.controls["z1"].value = 1.5          # move the point; the decoder draws g(z)
     explorer.frames["digit"], explorer.frames["plane"]
 
-Both are built on ``course_utils.widgets`` (``Explorer``, PNG images, the latent-plane
+Both are built on ``course_utils.widgets.core`` (``Explorer``, PNG images, the latent-plane
 background): every model output the β slider shows is computed before it is built, and the
 latent explorer runs one jitted decoder call per move. No matplotlib figure is drawn per move.
 """
@@ -27,7 +27,7 @@ from flax import nnx
 
 from course_utils import checks
 from course_utils.models import apply_jitted
-from course_utils.widgets import (
+from course_utils.widgets.core import (
     Explorer,
     check_digit_scale,
     check_size_px,

@@ -30,16 +30,12 @@ import numpy as np
 from course_utils import checks
 from course_utils.gan import mode_coverage
 from course_utils.viz import DATA_COLOR, MODEL_COLOR
-from course_utils.widgets import Explorer
+from course_utils.widgets.core import Explorer, hex_rgb
 
 __all__ = ["GANLabExplorer", "gan_lab_explorer", "render_field"]
 
 RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
 LOSSES = ("non-saturating", "saturating")
-
-
-def _rgb(hex_color: str) -> np.ndarray:
-    return np.array([int(hex_color[i : i + 2], 16) for i in (1, 3, 5)], np.float32) / 255.0
 
 
 def render_field(prob: object, real: object, fake: object, extent: float) -> np.ndarray:
@@ -54,7 +50,7 @@ def render_field(prob: object, real: object, fake: object, extent: float) -> np.
         raise ValueError(f"prob must be float[H, W], got shape {p.shape}")
     h, w = p.shape
     strength = (np.abs(p - 0.5) * 2 * 0.45)[..., None]
-    tint = np.where((p > 0.5)[..., None], _rgb(DATA_COLOR), _rgb(MODEL_COLOR))
+    tint = np.where((p > 0.5)[..., None], hex_rgb(DATA_COLOR), hex_rgb(MODEL_COLOR))
     img = (1 - strength) * 1.0 + strength * tint
     side = p > 0.5
     edge = np.zeros_like(side)
@@ -69,7 +65,7 @@ def render_field(prob: object, real: object, fake: object, extent: float) -> np.
         inside = (cols >= 1) & (cols < w - 1) & (rows >= 1) & (rows < h - 1)
         for dr in (-1, 0, 1):
             for dc in (-1, 0, 1):
-                shade = _rgb(color) if (dr, dc) == (0, 0) else _rgb(color) * 0.6
+                shade = hex_rgb(color) if (dr, dc) == (0, 0) else hex_rgb(color) * 0.6
                 img[rows[inside] + dr, cols[inside] + dc] = shade
     return img.astype(np.float32)
 

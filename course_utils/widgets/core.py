@@ -1,9 +1,8 @@
-"""Interactive explorers: move a slider, see the model's answer in a few milliseconds.
+"""The explorers' shared plumbing: the ``Explorer`` view, PNG images, checks and common panels.
 
-    explorer = latent_size_explorer(x_test[:10], reconstructions, errors)
-    explorer                              # shows the controls and the image in Jupyter
-    explorer.controls["latent_dim"].value = 5   # what the slider does, from Python (tests)
-    explorer.frames["digits"]             # float32[H, W] in [0, 1]: the image now shown
+An explorer is a few controls and images; moving a control from Jupyter or from Python
+(``explorer.controls["latent_dim"].value = 5``) redraws its images, and ``explorer.frames[name]``
+holds the ``float32`` array in [0, 1] each image shows.
 
 Why it is fast: the images are ``ipywidgets.Image`` widgets holding PNG bytes that are encoded
 straight from a numpy array with Pillow (about a millisecond), and everything costly (models'
@@ -16,7 +15,7 @@ Works with ipywidgets 7.7 (Colab) and 8.x: only ``Image``, ``HTML``, sliders, ``
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import ipywidgets as widgets
@@ -32,7 +31,6 @@ from PIL import Image as PILImage
 
 from course_utils import checks
 from course_utils.models import apply_jitted
-from course_utils.noise import NOISE_KINDS, add_noise
 from course_utils.viz import MODEL_COLOR, image_mosaic
 
 __all__ = [
@@ -42,9 +40,8 @@ __all__ = [
     "decode_png",
     "draw_marker",
     "flat_images",
-    "latent_plane_explorer",
-    "latent_size_explorer",
-    "noise_explorer",
+    "hex_rgb",
+    "jitted_function",
     "png_bytes",
     "scatter_background",
     "trained_models_explorer",
@@ -68,6 +65,11 @@ def check_size_px(value: object) -> int:
 
 def _columns(name: str, value: object) -> int:
     return checks.int_in_range(name, value, 1, 100, "images per row; try 10")
+
+
+def hex_rgb(color: str) -> np.ndarray:
+    """``color`` written ``"#rrggbb"`` as ``float32[3]`` in [0, 1]."""
+    return np.array([int(color[i:i + 2], 16) for i in (1, 3, 5)], np.float32) / 255.0
 
 
 def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
@@ -122,8 +124,11 @@ class Explorer:
         display(self.widget)
 
 
-def _jitted_function(model: nnx.Module | Callable, method: str | None = None) -> Callable:
-    """``x -> model(x)`` (or ``model.<method>(x)``), jitted, using the weights at each call."""
+def jitted_function(model: nnx.Module | Callable, method: str | None = None) -> Callable:
+    """``x -> model(x)`` (or ``model.<method>(x)``), jitted, using the weights at each call.
+
+    x: ``float[N, ...]``, cast to float32. A plain function (not an NNX module) is returned as is.
+    """
     if not isinstance(model, nnx.Module):
         return model
 
@@ -144,53 +149,6 @@ def flat_images(name: str, images: object) -> np.ndarray:
     return a.reshape(a.shape[0], -1)
 
 
-# --------------------------------------------------------------------------- latent size
-def latent_size_explorer(
-    originals: object,
-    reconstructions: Mapping[int, object],
-    errors: Mapping[int, float] | None = None,
-    *,
-    value: int | None = None,
-    scale: int = 2,
-) -> Explorer:
-    """A slider over latent sizes D: originals (top row) and their reconstructions (bottom).
-
-    originals: ``float[n, 784]`` in [0, 1]; reconstructions: D → ``float[n, 784]`` (computed
-    once, so a move only switches arrays); errors: D → that model's test MSE per pixel.
-    """
-    x = flat_images("originals", originals)
-    if not reconstructions:
-        raise ValueError("reconstructions is empty: pass {latent_dim: float[n, 784]}")
-    recs = {checks.positive_int("each latent size in reconstructions", d, "the model's D"):
-            flat_images(f"reconstructions[{d}]", r) for d, r in reconstructions.items()}
-    for d, r in recs.items():
-        if r.shape != x.shape:
-            raise ValueError(f"reconstructions[{d}] has shape {r.shape}, originals {x.shape}")
-    dims = sorted(recs)
-    value = dims[0] if value is None else value
-    if value not in recs:
-        raise ValueError(f"value must be one of the latent sizes {dims}, got {value!r}")
-    slider = widgets.SelectionSlider(options=dims, value=value, description="latent D",
-                                     continuous_update=True)
-    image = widgets.Image(format="png")
-    info = widgets.HTML()
-    explorer = Explorer(widgets.VBox([slider, info, image]), {"latent_dim": slider},
-                        {"digits": image}, info, scale=scale)
-
-    def update(change=None) -> None:
-        d = slider.value
-        explorer.show("digits", image_mosaic(np.concatenate([x, recs[d]]), ncols=len(x)))
-        text = f"<b>D = {d}</b> ({784 / d:.0f}× compression): top originals, bottom rebuilt"
-        if errors is not None and d in errors:
-            text += f"; test MSE per pixel <b>{float(errors[d]):.4f}</b>"
-        info.value = text
-
-    slider.observe(update, names="value")
-    update()
-    return explorer
-
-
-# --------------------------------------------------------------------------- latent plane
 def scatter_background(
     codes: np.ndarray,
     labels: np.ndarray,
@@ -231,7 +189,7 @@ def draw_marker(rgb: np.ndarray, row: int, col: int, radius: int = 6) -> np.ndar
     """A copy of ``rgb: float[H, W, 3]`` in [0, 1] with a model-coloured cross at (row, col)."""
     out = rgb.copy()
     h, w, _ = out.shape
-    color = np.array([int(MODEL_COLOR[i:i + 2], 16) / 255 for i in (1, 3, 5)], np.float32)
+    color = hex_rgb(MODEL_COLOR)
     for dr in range(-radius, radius + 1):
         for r, c in ((row + dr, col), (row, col + dr)):
             if 0 <= r < h and 0 <= c < w:
@@ -239,126 +197,6 @@ def draw_marker(rgb: np.ndarray, row: int, col: int, radius: int = 6) -> np.ndar
     return out
 
 
-def latent_plane_explorer(
-    decoder: nnx.Module | Callable,
-    codes: object,
-    labels: object,
-    *,
-    size_px: int = 360,
-    digit_scale: int = 6,
-) -> Explorer:
-    """Two sliders place a point z = (z1, z2) in the 2-D latent plane; the decoder draws g(z).
-
-    decoder: maps ``float32[N, 2]`` → ``float32[N, 784]`` (an NNX module is jitted once).
-    codes: ``float[N, 2]`` test codes and ``labels: int[N]``, drawn once as the background.
-    """
-    size_px, digit_scale = check_size_px(size_px), check_digit_scale(digit_scale)
-    c = np.asarray(codes, dtype=np.float32)
-    if c.ndim != 2 or c.shape[1] != 2 or len(c) == 0:
-        raise ValueError(f"codes must have shape [N, 2], got {c.shape}: use a 2-D model")
-    if not np.all(np.isfinite(c)):
-        raise ValueError("codes hold NaN or inf values: the model that made them diverged")
-    y = np.asarray(labels)
-    if y.shape != (len(c),):
-        raise ValueError(f"labels must have shape [{len(c)}], got {y.shape}")
-    lo, hi = np.percentile(c, 0.5, axis=0), np.percentile(c, 99.5, axis=0)
-    pad = np.where(hi > lo, 0.1 * (hi - lo), 1.0)  # all codes equal: a box of side 2
-    lo, hi = lo - pad, hi + pad
-    background, to_pixel = scatter_background(c, y, ((lo[0], hi[0]), (lo[1], hi[1])), size_px)
-    decode = _jitted_function(decoder)
-    start = np.median(c, axis=0)
-    sliders = [widgets.FloatSlider(value=float(start[i]), min=float(lo[i]), max=float(hi[i]),
-                                   step=float((hi[i] - lo[i]) / 200), description=f"z{i + 1}",
-                                   continuous_update=True, readout_format=".2f")
-               for i in range(2)]
-    plane, digit = widgets.Image(format="png"), widgets.Image(format="png")
-    info = widgets.HTML()
-    explorer = Explorer(widgets.VBox([widgets.HBox(sliders), info, widgets.HBox([plane, digit])]),
-                        {"z1": sliders[0], "z2": sliders[1]}, {"plane": plane, "digit": digit},
-                        info, scale=1)
-
-    def update(change=None) -> None:
-        z = np.array([[sliders[0].value, sliders[1].value]], np.float32)
-        decoded = np.asarray(decode(z)).reshape(28, 28)
-        explorer.frames["digit"] = decoded
-        digit.value = png_bytes(decoded, digit_scale)
-        explorer.show("plane", draw_marker(background, *to_pixel(*z[0])))
-        info.value = f"z = ({z[0, 0]:.2f}, {z[0, 1]:.2f}) → the decoder's image g(z), right"
-
-    decode(np.zeros((1, 2), np.float32))  # compile before the first move
-    for s in sliders:
-        s.observe(update, names="value")
-    update()
-    return explorer
-
-
-# --------------------------------------------------------------------------- noise
-def noise_explorer(
-    images: object,
-    plain_model: nnx.Module | Callable,
-    denoisers: Mapping[str, nnx.Module | Callable],
-    *,
-    level: float = 0.4,
-    kind: str = "gaussian",
-    seed: int = 0,
-    levels: Sequence[float] | None = None,
-    scale: int = 2,
-) -> Explorer:
-    """A noise-level slider and a noise-kind menu; rows: noisy, plain AE, DAE, clean.
-
-    images: clean ``float[n, 784]`` in [0, 1]; plain_model: an autoencoder trained on clean
-    images; denoisers: kind → a denoising autoencoder trained on that kind of noise (kinds
-    from ``course_utils.noise.NOISE_KINDS``). The noise for a (kind, level) is
-    ``add_noise(images, kind, level, seed=seed)``, so the same setting always shows the same
-    corruption. The numbers line gives each row's MSE per pixel against the clean images.
-    """
-    x = flat_images("images", images)
-    checks.images_in_unit_range("images", x)
-    level = checks.probability("level", level, "try 0.4")
-    seed = checks.int_in_range("seed", seed, hint="e.g. 0")
-    if levels is not None:
-        levels = [checks.probability("each of levels", v, "e.g. np.linspace(0, 1, 21)")
-                  for v in levels]
-        if not levels:
-            raise ValueError("levels is empty: pass noise levels in [0, 1], or None for 0..1")
-    unknown = [k for k in denoisers if k not in NOISE_KINDS]
-    if not denoisers or unknown:
-        raise ValueError(f"denoisers must map noise kinds {NOISE_KINDS} to models, got "
-                         f"{list(denoisers)}")
-    if kind not in denoisers:
-        raise ValueError(f"kind must be one of {list(denoisers)}, got {kind!r}")
-    plain = _jitted_function(plain_model)
-    dae = {k: _jitted_function(m) for k, m in denoisers.items()}
-    levels = [round(float(v), 2) for v in (levels or np.linspace(0.0, 1.0, 21))]
-    start = min(levels, key=lambda v: abs(v - level))
-    slider = widgets.SelectionSlider(options=levels, value=start, description="noise level",
-                                     continuous_update=True)
-    menu = widgets.Dropdown(options=list(denoisers), value=kind, description="noise kind")
-    image = widgets.Image(format="png")
-    info = widgets.HTML()
-    explorer = Explorer(widgets.VBox([widgets.HBox([menu, slider]), info, image]),
-                        {"level": slider, "kind": menu}, {"digits": image}, info, scale=scale)
-    key = jax.random.PRNGKey(seed)
-
-    def update(change=None) -> None:
-        noisy = np.asarray(add_noise(x, menu.value, slider.value, key=key))
-        rows = [noisy, np.asarray(plain(noisy)), np.asarray(dae[menu.value](noisy)), x]
-        explorer.show("digits", image_mosaic(np.concatenate(rows), ncols=len(x)))
-        mse = [float(np.mean((r - x) ** 2)) for r in rows[:3]]
-        info.value = (f"rows: noisy input, plain AE, <b>DAE</b>, clean. MSE per pixel vs clean: "
-                      f"noisy {mse[0]:.4f}, plain AE {mse[1]:.4f}, <b>DAE {mse[2]:.4f}</b>")
-
-    for k in denoisers:  # compile every model once before the first move
-        dae[k](x[:1])
-    plain(x[:1])
-    slider.observe(update, names="value")
-    menu.observe(update, names="value")
-    update()
-    return explorer
-
-
-
-# --------------------------------------------------------------------------- trained models
 def trained_models_explorer(
     control: str,
     symbol: str,

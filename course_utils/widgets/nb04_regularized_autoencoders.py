@@ -7,7 +7,7 @@
 
 Every model is trained and evaluated once, before the explorer is built; a move of the slider
 only switches between precomputed arrays and re-encodes two PNGs (a few milliseconds). The
-plumbing (``Explorer``, PNG encoding) comes from ``course_utils.widgets``.
+plumbing (``Explorer``, PNG encoding) comes from ``course_utils.widgets.core``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from course_utils.widgets import Explorer, flat_images, trained_models_explorer
+from course_utils.widgets.core import Explorer, flat_images, trained_models_explorer
 
 __all__ = ["feature_images", "sparsity_explorer"]
 

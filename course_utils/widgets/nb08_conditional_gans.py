@@ -5,10 +5,10 @@
     explorer.frames["samples"]                    # float32[H, W] in [0, 1]: the samples shown
     explorer = inpainting_explorer(inputs, {"L1 only": a, "L1 + GAN": b}, targets)
 
-Both are built on ``course_utils.widgets.Explorer``: every move encodes a small numpy image as a
-PNG (no matplotlib figure per move). The conditional generator runs jitted on every move (a
-forward pass of a few images takes milliseconds); the inpainting explorer only shows arrays
-computed once. Works with ipywidgets 7.7 (Colab) and 8.x.
+Both are built on ``course_utils.widgets.core.Explorer``: every move encodes a small numpy
+image as a PNG (no matplotlib figure per move). The conditional generator runs jitted on every
+move (a forward pass of a few images takes milliseconds); the inpainting explorer only shows
+arrays computed once. Works with ipywidgets 7.7 (Colab) and 8.x.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from course_utils.classifier import predict_proba
 from course_utils.data import as_digit_images
 from course_utils.models import apply_jitted
 from course_utils.viz import image_mosaic
-from course_utils.widgets import Explorer
+from course_utils.widgets.core import Explorer
 
 __all__ = ["cgan_explorer", "inpainting_explorer"]
 

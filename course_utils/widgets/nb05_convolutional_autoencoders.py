@@ -12,7 +12,7 @@ cells of zero padding (white) around it; for a transposed convolution it is the 
 ``s - 1`` zeros inserted between its cells (light grey) and ``k - 1 - p`` cells of padding, over
 which a stride-1 convolution runs. The red frame is the ``k × k`` window that computes the chosen
 output cell (red, right); the input cells inside it are dark blue. Drawn with numpy, encoded by
-``course_utils.widgets.png_bytes``: a move costs about a millisecond, no matplotlib figure.
+``course_utils.widgets.core.png_bytes``: a move costs about a millisecond, no matplotlib figure.
 """
 
 from __future__ import annotations
@@ -31,13 +31,9 @@ from course_utils.conv_arithmetic import (
     pytorch_to_flax_padding,
 )
 from course_utils.viz import DATA_COLOR, MODEL_COLOR
-from course_utils.widgets import Explorer
+from course_utils.widgets.core import Explorer, hex_rgb
 
 __all__ = ["CELL_COLORS", "Diagram", "conv_arithmetic_explorer", "conv_diagram"]
-
-
-def _rgb(hex_color: str) -> np.ndarray:
-    return np.array([int(hex_color[i:i + 2], 16) / 255 for i in (1, 3, 5)], np.float32)
 
 
 def _tint(color: np.ndarray, amount: float) -> np.ndarray:
@@ -47,10 +43,10 @@ def _tint(color: np.ndarray, amount: float) -> np.ndarray:
 CELL_COLORS = {
     "padding": np.ones(3, np.float32),                 # white
     "zero": np.full(3, 0.86, np.float32),              # light grey: inserted zeros
-    "input": _tint(_rgb(DATA_COLOR), 0.35),            # light blue
-    "feeding": _rgb(DATA_COLOR),                       # blue: inputs inside the window
-    "output": _tint(_rgb(MODEL_COLOR), 0.25),          # light red
-    "chosen": _rgb(MODEL_COLOR),                       # red: the chosen output cell
+    "input": _tint(hex_rgb(DATA_COLOR), 0.35),         # light blue
+    "feeding": hex_rgb(DATA_COLOR),                    # blue: inputs inside the window
+    "output": _tint(hex_rgb(MODEL_COLOR), 0.25),       # light red
+    "chosen": hex_rgb(MODEL_COLOR),                    # red: the chosen output cell
 }
 GRID_LINE = np.full(3, 0.55, np.float32)
 
