@@ -22,7 +22,7 @@ import numpy as np
 from course_utils import checks
 from course_utils.data import as_digit_images
 from course_utils.gan import GANGuard
-from course_utils.train import NonFiniteLossError
+from course_utils.train import run_loop
 
 __all__ = [
     "ERASED_FROM_ROW",
@@ -161,26 +161,21 @@ def run_steps(step: Callable[[Any, int], tuple[Any, jax.Array, jax.Array]], stat
               ) -> tuple[Any, np.ndarray]:
     """Run ``state, loss_a, loss_b = step(state, i)`` for ``i = 0, 1, ..., steps - 1``.
 
-    Every ``check_every`` steps the losses are copied to the host (the only wait for the device
-    in the loop) and checked: a NaN or infinite loss stops training with ``NonFiniteLossError``,
-    and a ``guard`` (``GANGuard``, with ``loss_a`` the discriminator's loss) adds its own checks.
+    The course's one loop, ``course_utils.train.run_loop``: every ``check_every`` steps the
+    losses are copied to the host (the only wait for the device in the loop) and checked: a NaN
+    or infinite loss stops training with ``NonFiniteLossError`` naming the step ``i``, and a
+    ``guard`` (``GANGuard``, with ``loss_a`` the discriminator's loss) adds its own checks.
     Returns the last state and the losses ``float32[steps, 2]``.
     """
-    steps = checks.positive_int("steps", steps, "try 100")
-    check_every = checks.positive_int("check_every", check_every, "try 100")
-    chunks: list[np.ndarray] = []
-    for start in range(0, int(steps), check_every):
-        pending = []
-        for i in range(start, min(start + check_every, int(steps))):
-            state, loss_a, loss_b = step(state, i)
-            pending.append((loss_a, loss_b))
-        chunk = np.asarray(jax.device_get(pending), np.float32).reshape(-1, 2)
-        bad = np.flatnonzero(~np.all(np.isfinite(chunk), axis=1))
-        if bad.size:
-            raise NonFiniteLossError(
-                f"at step {start + bad[0]} the losses are {chunk[bad[0]].tolist()}: training "
-                "stopped. Lower the learning rates, or compute log D with log_sigmoid.")
+
+    def both(state: Any, i: int) -> tuple[Any, tuple[jax.Array, jax.Array]]:
+        state, loss_a, loss_b = step(state, i)
+        return state, (loss_a, loss_b)
+
+    def check(chunk: np.ndarray) -> None:
         if guard is not None:
             guard.check(chunk[:, 0], chunk[:, 1])
-        chunks.append(chunk)
-    return state, np.concatenate(chunks)
+
+    return run_loop(both, state, steps, check_every=check_every, on_checked=check,
+                    where=lambda i: f"step {i}",
+                    hint="Lower the learning rates, or compute log D with log_sigmoid.")

@@ -36,7 +36,7 @@ from course_utils.data import as_digit_images, load_mnist
 from course_utils.layers import Conv
 from course_utils.metrics import frechet_distance
 from course_utils.models import apply_jitted
-from course_utils.train import NonFiniteLossError
+from course_utils.train import run_training
 
 __all__ = [
     "CLASSIFIER_CONFIG",
@@ -127,19 +127,16 @@ def train_classifier(model: MNISTClassifier, *, epochs: int | None = None,
         opt.update(m, grads)
         return nnx.state((m, opt)), loss
 
-    x_dev, y_dev = jnp.asarray(x), jnp.asarray(y)
-    key = jax.random.key(seed)
-    for epoch in range(epochs):
-        order = np.random.default_rng([seed, epoch]).permutation(len(x))
-        losses = []
-        for i in range(steps_per_epoch):
-            idx = order[i * batch : (i + 1) * batch]
-            key, sub = jax.random.split(key)
-            state, loss = step(state, x_dev[idx], y_dev[idx], sub)
-            losses.append(loss)
-        mean = float(jnp.mean(jnp.stack(losses)))
-        if not np.isfinite(mean):
-            raise NonFiniteLossError(f"the classifier's loss became {mean} in epoch {epoch + 1}")
+    def train_step(carry: tuple[Any, jax.Array], batch: tuple[jax.Array, jax.Array]):
+        state, key = carry
+        key, sub = jax.random.split(key)  # one key per step, for the random shifts
+        state, loss = step(state, *batch, sub)
+        return (state, key), loss
+
+    (state, _), history = run_training(
+        train_step, (state, jax.random.key(seed)), (jnp.asarray(x), jnp.asarray(y)),
+        epochs=epochs, batch_size=batch, seed=seed, desc="training the MNIST classifier")
+    for epoch, mean in enumerate(history.epoch_loss):
         print(f"epoch {epoch + 1}/{epochs}: mean training cross-entropy {mean:.4f}")
     nnx.update((model, optimizer), state)
     acc = test_accuracy(model)

@@ -12,9 +12,9 @@ The pattern every notebook shows once in full:
         return nnx.state((model, optimizer)), loss
 
 ``jax.jit`` over the split state is measurably faster on CPU than ``nnx.jit`` per call.
-``run_training`` drives such a step over shuffled mini-batches with a progress bar and a
-guard that stops on a NaN or infinite loss; ``train_autoencoder`` does all of it for a
-model and a loss.
+``run_loop`` is the course's one loop: it calls a step again and again and checks its
+losses for NaN or inf every few steps. ``run_training`` drives a step over shuffled
+mini-batches with it, with a progress bar; ``fit`` does all of it for a model and a loss.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ __all__ = [
     "NonFiniteLossError",
     "History",
     "iterate_batches",
+    "run_loop",
     "run_training",
     "mse_loss",
     "make_train_step",
@@ -115,19 +116,53 @@ def _bars_off() -> bool:
     return os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false")
 
 
-def _checked(pending: list[jax.Array], done: list[np.ndarray], epoch: int) -> np.ndarray:
-    """Copy ``pending`` losses to the host, empty the list, and raise if one is NaN or inf."""
-    chunk = np.asarray(jax.device_get(jnp.stack(pending)), np.float32)
-    pending.clear()
-    bad = np.flatnonzero(~np.isfinite(chunk))
-    if bad.size:
-        step = sum(len(c) for c in done) + bad[0] + 1
-        raise NonFiniteLossError(
-            f"the training loss became {chunk[bad[0]]} at epoch {epoch + 1}, step {step}: "
-            "training stopped. Lower the learning rate, check the inputs for NaN, or check "
-            "the loss for log(0) or division by zero."
-        )
-    return chunk
+NONFINITE_HINT = ("Lower the learning rate, check the inputs for NaN, or check the loss for "
+                  "log(0) or division by zero.")
+
+
+def run_loop(
+    step: Callable[[Any, int], tuple[Any, Any]],
+    state: Any,
+    steps: int,
+    *,
+    check_every: int = CHECK_EVERY,
+    on_checked: Callable[[np.ndarray], None] | None = None,
+    where: Callable[[int], str] = lambda i: f"step {i + 1}",
+    hint: str = NONFINITE_HINT,
+    bar: Any = None,
+) -> tuple[Any, np.ndarray]:
+    """Run ``state, loss = step(state, i)`` for ``i = 0, 1, ..., steps - 1``: the course's loop.
+
+    loss: a scalar, or a tuple of k scalars (e.g. a GAN's two losses). Every ``check_every``
+    steps the losses are copied to the host (the only wait for the device: the steps between
+    queue up) and checked; the first NaN or infinite one raises ``NonFiniteLossError`` naming
+    ``where(i)`` and giving ``hint``. on_checked: called with each checked chunk (a guard's
+    further checks); bar: a progress bar advanced by one per step.
+    Returns the last state and the losses ``float32[steps]`` (or ``float32[steps, k]``).
+    """
+    steps = checks.positive_int("steps", steps, "try 100")
+    check_every = checks.positive_int("check_every", check_every, "try 10 or 100")
+    chunks: list[np.ndarray] = []
+    pending: list[Any] = []  # losses not yet copied from the device
+    for i in range(steps):
+        state, loss = step(state, i)
+        pending.append(loss)
+        if bar is not None:
+            bar.update(1)
+        if len(pending) == check_every or i == steps - 1:
+            chunk = np.asarray(jax.device_get(pending), np.float32)
+            pending.clear()
+            bad = np.flatnonzero(~np.isfinite(chunk).reshape(len(chunk), -1).all(axis=1))
+            if bad.size:
+                at = i + 1 - len(chunk) + int(bad[0])
+                value = chunk[bad[0]].tolist() if chunk.ndim > 1 else chunk[bad[0]]
+                raise NonFiniteLossError(
+                    f"the training loss{'es' if chunk.ndim > 1 else ''} became {value} at "
+                    f"{where(at)}: training stopped. {hint}")
+            if on_checked is not None:
+                on_checked(chunk)
+            chunks.append(chunk)
+    return state, np.concatenate(chunks)
 
 
 def _first_step(train_step: StepFn, state: Any, data: Any, batch: tuple) -> tuple[Any, Any]:
@@ -186,9 +221,9 @@ def run_training(
     eval_fn: optional ``eval_fn(state) -> float``, called after each epoch (validation loss).
     With ``progress`` a bar is drawn (a widget in Jupyter, text in a terminal; the environment
     variable ``TQDM_DISABLE=1`` hides it) and a one-line summary printed at the end.
-    Returns the final state and a ``History``. Raises ``NonFiniteLossError`` within
-    ``CHECK_EVERY`` steps of a loss becoming NaN or infinite, naming the epoch and step,
-    instead of training on.
+    Returns the final state and a ``History``. Each epoch is one ``run_loop``: it raises
+    ``NonFiniteLossError`` within ``CHECK_EVERY`` steps of a loss becoming NaN or infinite,
+    naming the epoch and step, instead of training on.
     """
     epochs = checks.positive_int("epochs", epochs, "try 1 to 20")
     batch_size = checks.positive_int("batch_size", batch_size, "try 64, 128 or 256")
@@ -212,23 +247,17 @@ def run_training(
     )
     try:
         for epoch in range(epochs):
-            losses: list[np.ndarray] = []  # checked losses of this epoch, in chunks
-            pending: list[jax.Array] = []  # losses not yet copied from the device
-            for idx in iterate_batches(n, batch_size, seed=seed, epoch=epoch):
-                batch = tuple(a[idx] for a in arrays)
-                if epoch == 0 and not step_losses and not losses and not pending:
-                    state, loss = _first_step(train_step, state, data, batch)
-                else:
-                    state, loss = train_step(state, batch if isinstance(data, tuple) else batch[0])
-                pending.append(loss)
-                bar.update(1)
-                # Copying each loss to the host at once would make Python wait for every
-                # step; checking in chunks lets the next steps queue up meanwhile.
-                if len(pending) == CHECK_EVERY:
-                    losses.append(_checked(pending, losses, epoch))
-            if pending:
-                losses.append(_checked(pending, losses, epoch))
-            epoch_step_losses = np.concatenate(losses)
+            batches = list(iterate_batches(n, batch_size, seed=seed, epoch=epoch))
+
+            def step(state: Any, i: int, epoch: int = epoch, batches: list = batches) -> Any:
+                batch = tuple(a[batches[i]] for a in arrays)
+                if epoch == 0 and i == 0:
+                    return _first_step(train_step, state, data, batch)
+                return train_step(state, batch if isinstance(data, tuple) else batch[0])
+
+            state, epoch_step_losses = run_loop(
+                step, state, len(batches), bar=bar,
+                where=lambda i, epoch=epoch: f"epoch {epoch + 1}, step {i + 1}")
             step_losses.append(epoch_step_losses)
             epoch_losses.append(float(epoch_step_losses.mean()))
             postfix = {"loss": f"{epoch_losses[-1]:.4g}"}

@@ -5,6 +5,7 @@ import gc
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 from flax import nnx
 
@@ -170,3 +171,45 @@ def test_two_models_built_one_after_the_other_each_get_their_own_scores(mnist_te
     np.testing.assert_allclose(p_first, expected_first, atol=1e-5)
     np.testing.assert_allclose(p_second, _eager_proba(second, x), atol=1e-5)
     assert np.max(np.abs(p_second - p_first)) > 1e-3
+
+
+def test_training_gives_the_weights_and_losses_of_a_hand_written_loop(capsys):
+    """Same batches, same random shifts, same optimizer: the same weights, bit for bit."""
+    model = MNISTClassifier(rngs=nnx.Rngs(3))
+    train_classifier(model, epochs=2, limit=384, seed=5)
+    printed = capsys.readouterr().out
+
+    reference = MNISTClassifier(rngs=nnx.Rngs(3))
+    x, y = load_mnist("train", limit=384)
+    batch = classifier.CLASSIFIER_CONFIG["batch_size"]
+    steps_per_epoch = len(x) // batch
+    schedule = optax.cosine_decay_schedule(classifier.CLASSIFIER_CONFIG["learning_rate"],
+                                           2 * steps_per_epoch)
+    optimizer = nnx.Optimizer(reference, optax.adam(schedule), wrt=nnx.Param)
+    graphdef, state = nnx.split((reference, optimizer))
+
+    def loss_fn(m, images, labels):
+        return optax.softmax_cross_entropy_with_integer_labels(m(images), labels).mean()
+
+    @jax.jit
+    def step(state, images, labels, key):
+        m, opt = nnx.merge(graphdef, state)
+        loss, grads = nnx.value_and_grad(loss_fn)(m, classifier._random_shifts(images, key),
+                                                  labels)
+        opt.update(m, grads)
+        return nnx.state((m, opt)), loss
+
+    x_dev, y_dev, key = jnp.asarray(x), jnp.asarray(y), jax.random.key(5)
+    for epoch in range(2):
+        order = np.random.default_rng([5, epoch]).permutation(len(x))
+        losses = []
+        for i in range(steps_per_epoch):
+            idx = order[i * batch : (i + 1) * batch]
+            key, sub = jax.random.split(key)
+            state, loss = step(state, x_dev[idx], y_dev[idx], sub)
+            losses.append(float(loss))
+        assert f"epoch {epoch + 1}/2: mean training cross-entropy {np.mean(losses):.4f}" in printed
+    nnx.update((reference, optimizer), state)
+    for a, b in zip(jax.tree.leaves(nnx.state(model, nnx.Param)),
+                    jax.tree.leaves(nnx.state(reference, nnx.Param)), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -288,3 +288,34 @@ def test_fit_on_unflattened_images_says_how_to_flatten():
     with pytest.raises(ValueError, match=r"expects flat images \[N, 784\]; flatten with "
                                          r"x\.reshape\(len\(x\), -1\)"):
         fit(small_model(), x, mse_loss, epochs=1, batch_size=64, progress=False)
+
+
+def test_fit_gives_the_losses_of_a_hand_written_loop_over_the_same_batches():
+    x = low_rank_images(300)
+    loss_fn = mse_loss
+    model = small_model(seed=4)
+    history = fit(model, x, loss_fn, epochs=2, batch_size=64, learning_rate=2e-3, seed=7,
+                  progress=False)
+
+    reference = small_model(seed=4)
+    optimizer = nnx.Optimizer(reference, optax.adam(2e-3), wrt=nnx.Param)
+    graphdef, state = nnx.split((reference, optimizer))
+
+    @jax.jit
+    def step(state, batch):
+        m, opt = nnx.merge(graphdef, state)
+        loss, grads = nnx.value_and_grad(loss_fn)(m, batch)
+        opt.update(m, grads)
+        return nnx.state((m, opt)), loss
+
+    losses = []
+    for epoch in range(2):
+        order = np.random.default_rng([7, epoch]).permutation(len(x))
+        for start in range(0, len(x) - 64 + 1, 64):
+            state, loss = step(state, x[order[start : start + 64]])
+            losses.append(float(loss))
+    np.testing.assert_array_equal(history.step_loss, np.asarray(losses, np.float32))
+    nnx.update((reference, optimizer), state)
+    for a, b in zip(jax.tree.leaves(nnx.state(model, nnx.Param)),
+                    jax.tree.leaves(nnx.state(reference, nnx.Param)), strict=True):
+        np.testing.assert_array_equal(a, b)
