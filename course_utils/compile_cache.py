@@ -29,7 +29,7 @@ from pathlib import Path
 import jax
 from jax import monitoring
 
-from course_utils.config import cache_root
+from course_utils.config import cache_root, read_switch
 
 __all__ = ["DIR_ENV_VAR", "ENV_VAR", "MAX_BYTES", "MIN_COMPILE_SECONDS", "cache_folder",
            "compile_seconds", "enable_compile_cache"]
@@ -85,14 +85,8 @@ def cache_folder() -> Path:
 
 
 def _switched_off(value: str | None) -> bool:
-    if value is None or value.strip() == "":
-        return False
-    v = value.strip().lower()
-    if v in {"0", "false", "no", "off"}:
-        return True
-    if v in {"1", "true", "yes", "on"}:
-        return False
-    raise ValueError(f"{ENV_VAR} must be 1 (cache compiled programs) or 0 (do not), got {value!r}")
+    switch = read_switch(ENV_VAR, value, on="cache compiled programs", off="do not")
+    return switch is False
 
 
 def enable_compile_cache() -> Path | None:

@@ -26,6 +26,7 @@ __all__ = [
     "XDG_CACHE_ENV",
     "CACHE_NAME",
     "cache_root",
+    "read_switch",
 ]
 
 T = TypeVar("T")
@@ -33,15 +34,23 @@ T = TypeVar("T")
 ENV_VAR = "COURSE_FAST"
 
 
-def _read_fast_flag(value: str | None) -> bool:
+def read_switch(name: str, value: str | None, *, on: str, off: str) -> bool | None:
+    """The value of an on/off environment variable ``name``: True for 1, true, yes or on; False
+    for 0, false, no or off (any case); None when unset or blank. Anything else is a ValueError
+    that says what 1 (``on``) and 0 (``off``) mean.
+    """
     if value is None or value.strip() == "":
-        return False
+        return None
     v = value.strip().lower()
     if v in {"1", "true", "yes", "on"}:
         return True
     if v in {"0", "false", "no", "off"}:
         return False
-    raise ValueError(f"{ENV_VAR} must be 1 (fast mode) or 0 (full mode), got {value!r}")
+    raise ValueError(f"{name} must be 1 ({on}) or 0 ({off}), got {value!r}")
+
+
+def _read_fast_flag(value: str | None) -> bool:
+    return read_switch(ENV_VAR, value, on="fast mode", off="full mode") is True
 
 
 FAST: bool = _read_fast_flag(os.environ.get(ENV_VAR))

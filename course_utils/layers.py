@@ -307,20 +307,21 @@ def conv_transpose2d(
 
 
 # ----------------------------------------------------------------------------- modules
-class Conv(nnx.Module):
-    """Drop-in for ``nnx.Conv`` (2-D, NHWC), computed by ``conv2d`` with ``method``.
+class _ConvLayer(nnx.Module):
+    """The parameters of ``Conv`` and ``ConvTranspose``: checked, and drawn as ``nnx`` draws them.
 
-    Same parameters as ``nnx.Conv``: ``kernel: float32[kh, kw, C_in, C_out]``,
-    ``bias: float32[C_out]``, same initialisers and ``rngs`` draws: the state is interchangeable.
-    ``__call__``: x: float32[N, H, W, C_in] -> float32[N, H_out, W_out, C_out].
+    ``kernel: float32[kh, kw, C_in, C_out]``, ``bias: float32[C_out]`` (or None without bias);
+    ``methods``: the ``method`` values the layer accepts.
     """
+
+    methods: tuple[str, ...] = ()
 
     def __init__(
         self,
         in_features: int,
         out_features: int,
         kernel_size: int | Sequence[int],
-        strides: int | Sequence[int] = 1,
+        strides: int | Sequence[int] | None = 1,
         *,
         padding: Padding = "SAME",
         use_bias: bool = True,
@@ -329,46 +330,7 @@ class Conv(nnx.Module):
         method: str = "auto",
         rngs: nnx.Rngs,
     ):
-        self.method = _check_method(method, METHODS)
-        _check_features(in_features, out_features)
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.strides = _pair(strides, "strides")
-        self.padding = _canonical_padding(padding)
-        self.in_features, self.out_features, self.use_bias = in_features, out_features, use_bias
-        shape = self.kernel_size + (in_features, out_features)
-        self.kernel = nnx.Param(kernel_init(rngs.params(), shape, jnp.float32))
-        self.bias = (nnx.Param(bias_init(rngs.params(), (out_features,), jnp.float32))
-                     if use_bias else nnx.data(None))
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        y = conv2d(x, self.kernel[...], self.strides, self.padding, self.method)
-        return y + self.bias[...] if self.bias is not None else y
-
-
-class ConvTranspose(nnx.Module):
-    """Drop-in for ``nnx.ConvTranspose`` (2-D, NHWC), computed by ``conv_transpose2d``.
-
-    Same parameters as ``nnx.ConvTranspose``: ``kernel: float32[kh, kw, C_in, C_out]``,
-    ``bias: float32[C_out]``, same initialisers and ``rngs`` draws. ``strides`` defaults to 1.
-    ``__call__``: x: float32[N, H, W, C_in] -> float32[N, H_out, W_out, C_out]
-    (H_out = s*H for 'SAME').
-    """
-
-    def __init__(
-        self,
-        in_features: int,
-        out_features: int,
-        kernel_size: int | Sequence[int],
-        strides: int | Sequence[int] | None = None,
-        *,
-        padding: Padding = "SAME",
-        use_bias: bool = True,
-        kernel_init: nnx.Initializer = _default_kernel_init,
-        bias_init: nnx.Initializer = _default_bias_init,
-        method: str = "auto",
-        rngs: nnx.Rngs,
-    ):
-        self.method = _check_method(method, TRANSPOSE_METHODS)
+        self.method = _check_method(method, self.methods)
         _check_features(in_features, out_features)
         self.kernel_size = _pair(kernel_size, "kernel_size")
         self.strides = _pair(1 if strides is None else strides, "strides")
@@ -378,6 +340,33 @@ class ConvTranspose(nnx.Module):
         self.kernel = nnx.Param(kernel_init(rngs.params(), shape, jnp.float32))
         self.bias = (nnx.Param(bias_init(rngs.params(), (out_features,), jnp.float32))
                      if use_bias else nnx.data(None))
+
+
+class Conv(_ConvLayer):
+    """Drop-in for ``nnx.Conv`` (2-D, NHWC), computed by ``conv2d`` with ``method``.
+
+    Same parameters as ``nnx.Conv``: ``kernel: float32[kh, kw, C_in, C_out]``,
+    ``bias: float32[C_out]``, same initialisers and ``rngs`` draws: the state is interchangeable.
+    ``__call__``: x: float32[N, H, W, C_in] -> float32[N, H_out, W_out, C_out].
+    """
+
+    methods = METHODS
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        y = conv2d(x, self.kernel[...], self.strides, self.padding, self.method)
+        return y + self.bias[...] if self.bias is not None else y
+
+
+class ConvTranspose(_ConvLayer):
+    """Drop-in for ``nnx.ConvTranspose`` (2-D, NHWC), computed by ``conv_transpose2d``.
+
+    Same parameters as ``nnx.ConvTranspose``: ``kernel: float32[kh, kw, C_in, C_out]``,
+    ``bias: float32[C_out]``, same initialisers and ``rngs`` draws. ``strides`` defaults to 1.
+    ``__call__``: x: float32[N, H, W, C_in] -> float32[N, H_out, W_out, C_out]
+    (H_out = s*H for 'SAME').
+    """
+
+    methods = TRANSPOSE_METHODS
 
     def __call__(self, x: jax.Array) -> jax.Array:
         y = conv_transpose2d(x, self.kernel[...], self.strides, self.padding, self.method)

@@ -51,51 +51,43 @@ def _mlp(sizes: Sequence[int], rngs: nnx.Rngs, final_activation=None) -> nnx.Seq
     return nnx.Sequential(*layers)
 
 
-class MLPEncoder(nnx.Module):
-    """h = f(x): ``x: float32[N, in_features]`` → ``h: float32[N, latent_dim]`` (linear output)."""
+class _MLPPart(nnx.Module):
+    """Dense layers between ``features`` pixels and a ``latent_dim``-wide code, either way."""
 
-    def __init__(
-        self,
-        latent_dim: int,
-        *,
-        hidden: Sequence[int] = (512, 256),
-        in_features: int = 784,
-        rngs: nnx.Rngs,
-    ) -> None:
-        latent_dim = checks.positive_int("latent_dim", latent_dim, "try 2, 5, 16 or 32")
-        in_features = checks.positive_int("in_features", in_features, "784 for 28×28 images")
+    def __init__(self, latent_dim: int, hidden: Sequence[int], features_name: str, features: int,
+                 rngs: nnx.Rngs, *, to_code: bool) -> None:
+        self.latent_dim = checks.positive_int("latent_dim", latent_dim, "try 2, 5, 16 or 32")
+        features = checks.positive_int(features_name, features, "784 for 28×28 images")
         hidden = _check_hidden(hidden)
-        self.latent_dim = latent_dim
-        self.in_features = in_features
-        self.net = _mlp((in_features, *hidden, latent_dim), rngs)
+        if to_code:
+            self.in_features = features
+            self.net = _mlp((features, *hidden, self.latent_dim), rngs)
+        else:
+            self.out_features = features
+            self.net = _mlp((self.latent_dim, *hidden, features), rngs,
+                            final_activation=nnx.sigmoid)
 
     def __call__(self, x: jax.Array) -> jax.Array:
         return self.net(x)
 
 
-class MLPDecoder(nnx.Module):
+class MLPEncoder(_MLPPart):
+    """h = f(x): ``x: float32[N, in_features]`` → ``h: float32[N, latent_dim]`` (linear output)."""
+
+    def __init__(self, latent_dim: int, *, hidden: Sequence[int] = (512, 256),
+                 in_features: int = 784, rngs: nnx.Rngs) -> None:
+        super().__init__(latent_dim, hidden, "in_features", in_features, rngs, to_code=True)
+
+
+class MLPDecoder(_MLPPart):
     """x' = g(h): ``h: float32[N, latent_dim]`` → ``x': float32[N, out_features] in (0, 1)``.
 
     The last layer is a sigmoid, so reconstructions live in the same range as the pixels.
     """
 
-    def __init__(
-        self,
-        latent_dim: int,
-        *,
-        hidden: Sequence[int] = (256, 512),
-        out_features: int = 784,
-        rngs: nnx.Rngs,
-    ) -> None:
-        latent_dim = checks.positive_int("latent_dim", latent_dim, "try 2, 5, 16 or 32")
-        out_features = checks.positive_int("out_features", out_features, "784 for 28×28 images")
-        hidden = _check_hidden(hidden)
-        self.latent_dim = latent_dim
-        self.out_features = out_features
-        self.net = _mlp((latent_dim, *hidden, out_features), rngs, final_activation=nnx.sigmoid)
-
-    def __call__(self, h: jax.Array) -> jax.Array:
-        return self.net(h)
+    def __init__(self, latent_dim: int, *, hidden: Sequence[int] = (256, 512),
+                 out_features: int = 784, rngs: nnx.Rngs) -> None:
+        super().__init__(latent_dim, hidden, "out_features", out_features, rngs, to_code=False)
 
 
 class MLPAutoencoder(nnx.Module):

@@ -89,3 +89,14 @@ def test_data_and_checkpoints_share_one_cache_root(home, tmp_path, monkeypatch):
         assert root.is_absolute(), setting
         assert data.default_cache_dir() == root / "data", setting
         assert checkpoints.cache_dir() == root / "checkpoints", setting
+
+
+@pytest.mark.parametrize("value, expected", [(None, None), ("  ", None), ("On", True),
+                                             ("no", False), (" 1 ", True), ("FALSE", False)])
+def test_read_switch_parses_on_off_and_unset(value, expected):
+    assert config.read_switch("SOME_VAR", value, on="do it", off="do not") is expected
+
+
+def test_read_switch_names_the_variable_and_both_meanings():
+    with pytest.raises(ValueError, match=r"SOME_VAR must be 1 \(do it\) or 0 \(do not\), got 'x'"):
+        config.read_switch("SOME_VAR", "x", on="do it", off="do not")
