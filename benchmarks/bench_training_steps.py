@@ -60,7 +60,7 @@ ARCH = {
 
 
 # ----------------------------------------------------------------------------- JAX models
-class MLPAutoencoder(nnx.Module):
+class BenchMLPAutoencoder(nnx.Module):
     """x: float32[N, 784] in [0, 1] -> reconstruction float32[N, 784] in (0, 1)."""
 
     def __init__(self, rngs: nnx.Rngs, sizes: tuple[int, ...] = (784, 512, 256, 32)):
@@ -290,7 +290,7 @@ def jax_runners() -> dict[str, dict[str, Callable[[], Callable[[int], None]]]]:
 
         return build
 
-    mlp = ae(lambda: MLPAutoencoder(nnx.Rngs(0)), (MLP_BATCH, 784))
+    mlp = ae(lambda: BenchMLPAutoencoder(nnx.Rngs(0)), (MLP_BATCH, 784))
     return {
         "mlp_ae": {"course": mlp},
         "conv_ae": {
@@ -338,7 +338,7 @@ def count_flops(fn: Callable, *args: Any) -> float:
 def model_flops() -> dict[str, float]:
     """FLOPs of one training step of each model, counted on the plain-Flax step (same math)."""
     out = {}
-    step, state = make_ae_step(MLPAutoencoder(nnx.Rngs(0)))
+    step, state = make_ae_step(BenchMLPAutoencoder(nnx.Rngs(0)))
     out["mlp_ae"] = count_flops(step, state, jnp.zeros((MLP_BATCH, 784)))
     step, state = make_ae_step(ConvAutoencoder(nnx.Rngs(0), nnx.Conv, nnx.ConvTranspose))
     out["conv_ae"] = count_flops(step, state, jnp.zeros((CONV_BATCH, 28, 28, 1)))
@@ -507,7 +507,7 @@ def init_output_bias(model: nnx.Module, x_train: np.ndarray) -> None:
     no longer go to learning the average image. x_train: float32[N, ...] in [0, 1]. The MLP's
     output bias is per pixel (logit of the mean image), the conv AE's is one number.
     """
-    if isinstance(model, MLPAutoencoder):
+    if isinstance(model, BenchMLPAutoencoder):
         mean, layer = x_train.reshape(len(x_train), -1).mean(axis=0), model.layers.layers[-1]
     else:
         mean, layer = np.full(model.t2.bias.shape, x_train.mean()), model.t2
@@ -523,7 +523,7 @@ def benchmark_quality(quick: bool) -> dict[str, Any]:
     x_test, _ = load_mnist("test", limit=1000 if quick else None)
     out = {}
     for name, model, batch, shape, lr in [
-        ("mlp_ae", MLPAutoencoder(nnx.Rngs(0)), MLP_BATCH, (-1, 784), MLP_LR),
+        ("mlp_ae", BenchMLPAutoencoder(nnx.Rngs(0)), MLP_BATCH, (-1, 784), MLP_LR),
         ("conv_ae", ConvAutoencoder(nnx.Rngs(0)), CONV_BATCH, (-1, 28, 28, 1), CONV_LR),
     ]:
         init_output_bias(model, x_train)

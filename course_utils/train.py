@@ -45,7 +45,6 @@ __all__ = [
     "mse_loss",
     "make_train_step",
     "fit",
-    "train_autoencoder",
 ]
 
 StepFn = Callable[[Any, Any], tuple[Any, jax.Array]]
@@ -363,57 +362,3 @@ def fit(
     )
     nnx.update((model, optimizer), state)
     return history
-
-
-_CONV_TYPES = (nnx.Conv, nnx.ConvTranspose)
-
-
-def _expects_flat(model: object, shape: tuple[int, ...]) -> bool:
-    """True if ``model`` is made of dense layers that take ``prod(shape[1:])`` features and
-    none that takes ``shape[-1]``: then flattening ``[N, H, W]`` images is unambiguous."""
-    if len(shape) < 3 or not isinstance(model, nnx.Module):
-        return False
-    flat, last, found = int(np.prod(shape[1:])), shape[-1], False
-    for _, node in nnx.iter_graph(model):
-        if isinstance(node, _CONV_TYPES) or type(node).__name__ in ("Conv", "ConvTranspose"):
-            return False
-        if isinstance(node, nnx.Linear):
-            if node.in_features == last:
-                return False
-            found = found or node.in_features == flat
-    return found
-
-
-def train_autoencoder(
-    model: nnx.Module,
-    images: np.ndarray,
-    *,
-    epochs: int,
-    batch_size: int = 256,
-    learning_rate: float = 1e-3,
-    seed: int = 0,
-    loss_fn: Callable[[nnx.Module, jax.Array], jax.Array] = mse_loss,
-    validation: np.ndarray | None = None,
-    progress: bool = True,
-    desc: str = "training autoencoder",
-) -> History:
-    """Train ``model`` in place to reconstruct ``images`` with Adam; return its ``History``.
-
-    images: ``float32[N, ...] in [0, 1]`` — the model's input and its target. Pixels that look
-        like 0–255 are refused (divide by 255). ``[N, 28, 28]`` images are flattened to
-        ``[N, 784]`` for a model made of dense layers whose first layer takes 784 inputs.
-    loss_fn: ``loss_fn(model, x) -> scalar``; the default is ``mse_loss``.
-    validation: optional held-out images; their loss is recorded after each epoch.
-    """
-    _check_images("images", images)
-    checks.images_in_unit_range("images", images)
-    if _expects_flat(model, images.shape):
-        images = images.reshape(images.shape[0], -1)
-    if validation is not None:
-        _check_images("validation", validation)
-        checks.images_in_unit_range("validation", validation)
-        if validation.ndim > images.ndim and _expects_flat(model, validation.shape):
-            validation = validation.reshape(validation.shape[0], -1)
-    return fit(model, images, loss_fn, epochs=epochs, batch_size=batch_size,
-               learning_rate=learning_rate, seed=seed, validation=validation,
-               progress=progress, desc=desc)

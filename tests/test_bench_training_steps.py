@@ -15,7 +15,7 @@ def test_benchmark_runs_its_smallest_path():
 
 
 def test_mlp_flop_count_matches_the_closed_form():
-    step, state = bench.make_ae_step(bench.MLPAutoencoder(nnx.Rngs(0)))
+    step, state = bench.make_ae_step(bench.BenchMLPAutoencoder(nnx.Rngs(0)))
     sizes = [784, 512, 256, 32, 256, 512, 784]
     macs = sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
     # forward + weight gradients + input gradients of all layers but the first
@@ -25,6 +25,6 @@ def test_mlp_flop_count_matches_the_closed_form():
 
 def test_time_to_quality_reports_steps_and_mse():
     x = np.random.default_rng(0).random((64, 784), np.float32)
-    res = bench.time_to_quality(bench.MLPAutoencoder(nnx.Rngs(0)), x, x[:32], batch=16, lr=1e-3,
-                                max_seconds=0.01, eval_every=2)
+    res = bench.time_to_quality(bench.BenchMLPAutoencoder(nnx.Rngs(0)), x, x[:32], batch=16,
+                                lr=1e-3, max_seconds=0.01, eval_every=2)
     assert res["steps"] >= 2 and np.isfinite(res["test_mse"])
