@@ -65,6 +65,12 @@ def run_check(name: str, body: Callable[[], str | None]) -> CheckResult:
     return CheckResult(name, True, message or "correct!")
 
 
+def fresh_rng() -> np.random.Generator:
+    """A generator seeded from fresh entropy: every check call draws new inputs, so an answer
+    that repeats an output it memorised (or that is right on one input only) cannot pass."""
+    return np.random.default_rng(np.random.SeedSequence().entropy)
+
+
 def close(a: object, b: object, rtol: float = 1e-4) -> bool:
     """Whether ``a`` and ``b`` (numbers or arrays of one shape) agree to ``rtol``, atol 1e-6."""
     return bool(np.allclose(np.asarray(a, np.float64), np.asarray(b, np.float64),

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from course_utils.exercises.core import CheckResult, Hint, close, expect, run_check
+from course_utils.exercises.core import CheckResult, Hint, close, expect, fresh_rng, run_check
 
 __all__ = ["check_pca_reconstruction", "check_auroc", "check_subspace_overlap"]
 
@@ -24,13 +24,16 @@ def check_pca_reconstruction(pca_reconstruct: Callable[..., object]) -> CheckRes
     """
 
     def body() -> str:
-        rng = np.random.default_rng(0)
-        basis = rng.normal(size=(6, 20))
-        scales = np.array([5.0, 4.0, 3.0, 2.0, 1.0, 0.5])[:, None]
-        x_train = 3.0 + rng.normal(size=(300, 6)) @ (scales * basis) + 0.05 * rng.normal(
-            size=(300, 20))
-        x = 3.0 + rng.normal(size=(40, 6)) @ (scales * basis)
-        for d in (1, 3):
+        rng = fresh_rng()
+        for d in (1, 3, int(rng.integers(2, 5))):
+            n = int(rng.integers(12, 25))
+            basis = rng.normal(size=(6, n))
+            scales = np.array([5.0, 4.0, 3.0, 2.0, 1.0, 0.5])[:, None]
+            offset = rng.uniform(1.0, 4.0, size=n)
+            m = int(rng.integers(200, 320))
+            x_train = offset + rng.normal(size=(m, 6)) @ (scales * basis) + 0.05 * rng.normal(
+                size=(m, n))
+            x = offset + rng.normal(size=(int(rng.integers(20, 50)), 6)) @ (scales * basis)
             out = np.asarray(pca_reconstruct(x_train, x, d), np.float64)
             expect(out.shape == x.shape, f"return one reconstruction per row of x: expected "
                    f"shape {x.shape}, got {out.shape}.")
@@ -67,9 +70,13 @@ def check_auroc(auroc: Callable[[np.ndarray, np.ndarray], float]) -> CheckResult
     than a random inlier (ties count one half), i.e. the area under the ROC curve."""
 
     def body() -> str:
-        rng = np.random.default_rng(1)
-        cases = [(rng.normal(0, 1, 50), rng.normal(1, 1, 30)),
-                 (rng.integers(0, 4, 40).astype(float), rng.integers(1, 5, 25).astype(float))]
+        rng = fresh_rng()
+        cases = [(rng.normal(0, 1, int(rng.integers(40, 60))),
+                  rng.normal(1, 1, int(rng.integers(20, 40)))),
+                 (rng.integers(0, 4, int(rng.integers(30, 50))).astype(float),
+                  rng.integers(1, 5, int(rng.integers(20, 30))).astype(float)),
+                 (rng.normal(0.5, 1, int(rng.integers(20, 40))),
+                  rng.normal(0, 1, int(rng.integers(20, 40))))]
         for s_in, s_out in cases:
             out = float(auroc(s_in, s_out))
             right = _reference_auroc(s_in, s_out)
@@ -98,19 +105,22 @@ def check_subspace_overlap(overlap: Callable[[np.ndarray, np.ndarray], float]) -
     necessarily orthonormal): the mean squared cosine of the principal angles, in [0, 1]."""
 
     def body() -> str:
-        rng = np.random.default_rng(2)
-        a = rng.normal(size=(3, 12))
-        mix = rng.normal(size=(3, 3)) + 3 * np.eye(3)  # another basis of the same subspace
-        expect(close(float(overlap(a, mix @ a)), 1.0), "the same subspace written in another "
-               "basis must give 1: orthonormalise each basis first (np.linalg.qr of A.T).")
-        b = rng.normal(size=(3, 12))
-        qa, qb = _orthonormal_rows(a), _orthonormal_rows(b)
-        right = float(np.sum((qa @ qb.T) ** 2) / 3)
-        out = float(overlap(a, b))
-        expect(not close(out, np.sqrt(right)), "square the cosines: the answer is "
-               "||Qa Qbᵀ||_F² / D, not its square root.")
-        expect(close(out, right), f"expected {right:.4f}, got {out:.4f}. With orthonormal "
-               "rows Qa, Qb the answer is the squared Frobenius norm of Qa @ Qb.T divided by D.")
+        rng = fresh_rng()
+        for d, n in ((3, int(rng.integers(8, 16))), (int(rng.integers(2, 6)), 7)):
+            a = rng.normal(size=(d, n))
+            mix = rng.normal(size=(d, d)) + 3 * np.eye(d)  # another basis of the same subspace
+            expect(close(float(overlap(a, mix @ a)), 1.0), "the same subspace written in "
+                   "another basis must give 1: orthonormalise each basis first (np.linalg.qr "
+                   "of A.T).")
+            b = rng.normal(size=(d, n)) + 0.5 * a  # neither orthogonal nor the same
+            qa, qb = _orthonormal_rows(a), _orthonormal_rows(b)
+            right = float(np.sum((qa @ qb.T) ** 2) / d)
+            out = float(overlap(a, b))
+            expect(not close(out, np.sqrt(right)), "square the cosines: the answer is "
+                   "||Qa Qbᵀ||_F² / D, not its square root.")
+            expect(close(out, right), f"expected {right:.4f}, got {out:.4f}. With orthonormal "
+                   "rows Qa, Qb the answer is the squared Frobenius norm of Qa @ Qb.T divided "
+                   "by D.")
         e = np.eye(12)
         expect(close(float(overlap(e[:3], e[3:6])), 0.0), "orthogonal subspaces must give 0.")
         return "correct! 1 means the same subspace, about D/n means unrelated random ones."

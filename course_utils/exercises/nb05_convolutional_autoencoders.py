@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from course_utils.conv_arithmetic import conv_output_size, flax_conv_transpose_output_size
-from course_utils.exercises.core import CheckResult, close, expect, run_check
+from course_utils.exercises.core import CheckResult, close, expect, fresh_rng, run_check
 from course_utils.layers import conv2d, conv_transpose2d, conv_transpose_padding
 
 __all__ = ["STACK_05", "check_transposed_output_size", "check_stack_sizes", "check_insert_zeros"]
@@ -96,21 +96,23 @@ def check_insert_zeros(insert_zeros: Callable[[jax.Array, int], jax.Array]) -> C
     ``x: float32[N, H, W, C]`` → ``float32[N, (H − 1)s + 1, (W − 1)s + 1, C]``."""
 
     def body() -> str:
-        rng = np.random.default_rng(0)
-        x = jnp.asarray(rng.normal(size=(2, 3, 4, 2)), jnp.float32)
-        for s in (2, 3):
+        rng = fresh_rng()
+        for s, (n, h, w, c) in ((2, (2, 3, 4, 2)), (3, (2, 3, 4, 2)), (2, (1, 4, 3, 3))):
+            x = jnp.asarray(rng.normal(size=(n, h, w, c)), jnp.float32)
             out = insert_zeros(x, s)
-            want = (2, 2 * s + 1, 3 * s + 1, 2)
-            expect(tuple(out.shape) != (2, 3 * s, 4 * s, 2), f"with s={s} the result should have "
-                   f"shape {want}: nothing comes after the last pixel, so H → (H − 1)·s + 1.")
-            expect(tuple(out.shape) == want, f"with s={s} the result should have shape {want}, "
-                   f"got {tuple(out.shape)}.")
+            want = (n, (h - 1) * s + 1, (w - 1) * s + 1, c)
+            expect(tuple(out.shape) != (n, h * s, w * s, c), f"with s={s} the result should "
+                   f"have shape {want}: nothing comes after the last pixel, so "
+                   "H → (H − 1)·s + 1.")
+            expect(tuple(out.shape) == want, f"with s={s} and x of shape {(n, h, w, c)} the "
+                   f"result should have shape {want}, got {tuple(out.shape)}.")
             o = np.asarray(out)
             expect(close(o[:, ::s, ::s], x), "the original pixels belong at rows and columns "
                    "0, s, 2s, …")
             mask = np.ones(o.shape[1:3], bool)
             mask[::s, ::s] = False
             expect(np.all(o[:, mask] == 0), "every other position must be exactly 0.")
+        x = jnp.asarray(rng.normal(size=(2, 3, 4, 2)), jnp.float32)
         expect(close(insert_zeros(x, 1), x), "with s=1 nothing is inserted: return x as it is.")
         kernel = jnp.asarray(rng.normal(size=(3, 3, 2, 5)), jnp.float32)
         (lo, hi), _ = conv_transpose_padding((3, 3), (2, 2), "SAME")
