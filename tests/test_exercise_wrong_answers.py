@@ -569,7 +569,8 @@ CASES: dict[str, tuple[object, dict[str, object]]] = {
     }),
     "check_optimal_discriminator": (optimal_d, {
         "probability of fake": lambda p, q: q / (p + q),
-        "density ratio": lambda p, q: p / q,
+        "density ratio": lambda p, q: np.divide(p, q, out=np.full(np.shape(p), np.inf),
+                                                where=np.asarray(q) > 0),
         "a constant one half": lambda p, q: np.full(np.shape(p), 0.5),
         "difference of densities": lambda p, q: p - q,
         "returns p_data": lambda p, q: p,
