@@ -229,6 +229,8 @@ def run_training(
     arrays = data if isinstance(data, tuple) else (data,)
     for i, a in enumerate(arrays):
         _check_images(f"data[{i}]" if isinstance(data, tuple) else "data", a, min_ndim=1)
+    if not isinstance(data, tuple):  # images: 0-255 pixels would train to a loss of millions
+        checks.images_in_unit_range("data", data)
     n = arrays[0].shape[0]
     if any(a.shape[0] != n for a in arrays):
         raise ValueError(
@@ -329,8 +331,9 @@ def fit(
 ) -> History:
     """Train ``model`` in place with Adam on ``loss_fn(model, batch)``; return its ``History``.
 
-    data: ``float32[N, ...]`` (each batch is an array) or a tuple of arrays sharing the first
-        axis, e.g. ``(images, labels)`` (each batch is a tuple).
+    data: ``float32[N, ...]`` images in [0, 1] (each batch is an array; 0-255 pixels are
+        refused) or a tuple of arrays sharing the first axis, e.g. ``(images, labels)`` (each
+        batch is a tuple).
     validation: held-out data of the same form; its mean loss is recorded after each epoch.
     The same ``seed`` (and the same initial model) gives the same result, on CPU or GPU.
     """
@@ -338,6 +341,8 @@ def fit(
     arrays = data if isinstance(data, tuple) else (data,)
     for i, a in enumerate(arrays):
         _check_images(f"data[{i}]" if isinstance(data, tuple) else "data", a, min_ndim=1)
+    if not isinstance(data, tuple):  # images: 0-255 pixels would train to a loss of millions
+        checks.images_in_unit_range("data", data)
     optimizer = nnx.Optimizer(model, optax.adam(learning_rate), wrt=nnx.Param)
     train_step, state = make_train_step(model, optimizer, loss_fn)
 

@@ -290,3 +290,10 @@ def test_fit_gives_the_losses_of_a_hand_written_loop_over_the_same_batches():
     for a, b in zip(jax.tree.leaves(nnx.state(model, nnx.Param)),
                     jax.tree.leaves(nnx.state(reference, nnx.Param)), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_fit_on_0_255_images_says_divide_by_255():
+    model = MLPAutoencoder(4, hidden=(8,), rngs=nnx.Rngs(0))
+    x = np.random.default_rng(0).integers(0, 256, (32, 784)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"data must hold pixels in \[0, 1\].*/ ?255"):
+        fit(model, x, mse_loss, epochs=1, batch_size=16, progress=False)
