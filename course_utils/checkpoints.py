@@ -25,7 +25,6 @@ import json
 import os
 import re
 import tempfile
-import time
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -36,7 +35,7 @@ import numpy as np
 from flax import nnx, serialization
 
 from course_utils import config as course_config
-from course_utils.config import CACHE_DIR_ENV, cache_root
+from course_utils.config import CACHE_DIR_ENV, cache_root, own_folder_advice, remove_stale_files
 from course_utils.data import PRETRAINED_SHA256, data_file_path, read_verified_bytes
 
 __all__ = [
@@ -165,7 +164,7 @@ def save_model(
     data = serialization.msgpack_serialize(envelope)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale_temporaries(path.parent)
+        remove_stale_files(path.parent.glob(".*.msgpack.*.tmp"), STALE_TMP_S)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as err:
         raise CheckpointWriteError(_write_message(path, err)) from err
@@ -185,19 +184,9 @@ def save_model(
 def _write_message(path: Path, err: OSError) -> str:
     return (
         f"cannot write checkpoint {path} ({type(err).__name__}: {err.strerror or err}). Make the "
-        f"folder {path.parent} writable (or delete a file there that another user owns), or set "
-        f"{CACHE_DIR_ENV} to an absolute path of a folder of your own."
+        f"folder {path.parent} writable (or delete a file there that another user owns), or "
+        f"{own_folder_advice()}."
     )
-
-
-def _remove_stale_temporaries(folder: Path) -> None:
-    now = time.time()
-    for tmp in folder.glob(".*.msgpack.*.tmp"):
-        try:
-            if now - tmp.stat().st_mtime > STALE_TMP_S:
-                tmp.unlink()
-        except OSError:  # removed meanwhile by another process, or not ours to remove
-            pass
 
 
 def load_model(
@@ -232,8 +221,8 @@ def load_model(
     except PermissionError as err:
         raise CheckpointError(
             f"cannot read checkpoint {path}: permission denied ({err.strerror}); it may belong to "
-            f"another user. Delete it (or ask its owner to), or set {CACHE_DIR_ENV} to an "
-            f"absolute path of a folder of your own."
+            f"another user. Delete it (or ask its owner to), or "
+            f"{own_folder_advice()}."
         ) from None
     except OSError as err:
         raise CheckpointError(f"cannot read checkpoint {path} ({type(err).__name__}: {err})") \

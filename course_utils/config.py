@@ -13,6 +13,8 @@ downloaded data files (``cache_root() / "data"``), models trained by the noteboo
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TypeVar
 
@@ -27,6 +29,8 @@ __all__ = [
     "CACHE_NAME",
     "cache_root",
     "read_switch",
+    "own_folder_advice",
+    "remove_stale_files",
 ]
 
 T = TypeVar("T")
@@ -126,3 +130,24 @@ def _checked_cache_dir(raw: str) -> Path:
             f"absolute path ({example})"
         )
     return path
+
+
+def own_folder_advice() -> str:
+    """The remedy every message about an unwritable cache folder ends with."""
+    return f"set {CACHE_DIR_ENV} to an absolute path of a folder of your own"
+
+
+def remove_stale_files(paths: Iterable[Path], max_age_s: float) -> None:
+    """Delete each of ``paths`` last modified more than ``max_age_s`` seconds ago.
+
+    For the temporary files of writes that never finished (a killed kernel, a full disk): a file
+    younger than ``max_age_s`` may belong to a write in progress and is kept. A file removed
+    meanwhile by another process, or not ours to remove, is passed over.
+    """
+    now = time.time()
+    for path in paths:
+        try:
+            if now - path.stat().st_mtime > max_age_s:
+                path.unlink()
+        except OSError:
+            pass

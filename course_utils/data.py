@@ -41,7 +41,7 @@ from tqdm.auto import tqdm
 
 from course_utils.checks import as_image_batch, int_in_range, positive_int
 from course_utils.colab import raw_data_url
-from course_utils.config import CACHE_DIR_ENV, cache_root
+from course_utils.config import cache_root, own_folder_advice, remove_stale_files
 
 __all__ = [
     "random_subset",
@@ -574,22 +574,15 @@ def _stream(url: str, name: str, out: BinaryIO, deadline: float, received: list[
 def _unwritable_message(name: str, folder: Path, err: OSError) -> str:
     return (
         f"cannot download data file {name}: the folder {folder} cannot be written "
-        f"({type(err).__name__}: {err}). Set {CACHE_DIR_ENV} to an absolute path of a "
-        f"folder you can write (the course keeps its downloads in its data/ subfolder)."
+        f"({type(err).__name__}: {err}): {own_folder_advice()} (the course keeps its "
+        f"downloads in its data/ subfolder)."
     )
 
 
 def _remove_stale_parts(folder: Path) -> None:
-    now = time.time()
     known = tuple(f".{n}." for n in (*DATA_SHA256, *PRETRAINED_SHA256))
-    for part in folder.glob(".*.part"):
-        if not part.name.startswith(known):
-            continue
-        try:
-            if now - part.stat().st_mtime > STALE_PART_S:
-                part.unlink()
-        except OSError:  # removed by another process meanwhile, or not ours to remove
-            pass
+    parts = (p for p in folder.glob(".*.part") if p.name.startswith(known))
+    remove_stale_files(parts, STALE_PART_S)
 
 
 def _file_sha256(path: Path) -> str:

@@ -1,16 +1,8 @@
 """Training loops for the course's models.
 
-The pattern every notebook shows once in full:
-
-    graphdef, state = nnx.split((model, optimizer))
-
-    @jax.jit
-    def train_step(state, batch):
-        model, optimizer = nnx.merge(graphdef, state)
-        loss, grads = nnx.value_and_grad(loss_fn)(model, batch)
-        optimizer.update(model, grads)
-        return nnx.state((model, optimizer)), loss
-
+The pattern every notebook shows once in full is ``make_train_step`` below: split the model
+and its optimizer into a graph definition and a state, jit a step that merges them, takes one
+gradient step and returns the new state with the loss.
 ``jax.jit`` over the split state is measurably faster on CPU than ``nnx.jit`` per call.
 ``run_loop`` is the course's one loop: it calls a step again and again and checks its
 losses for NaN or inf every few steps. ``run_training`` drives a step over shuffled

@@ -30,6 +30,7 @@ import numpy as np
 import pytest
 
 from course_utils import data
+from course_utils.config import CACHE_DIR_ENV
 from course_utils.data import (
     DATA_SHA256,
     FASHION_CLASSES,
@@ -62,7 +63,7 @@ def _no_data_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory) -> None:
     never downloads into the user's cache."""
     for var in (data.DATA_DIR_ENV, data.DATA_URL_ENV):
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv(data.CACHE_DIR_ENV, str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path_factory.mktemp("cache")))
 
 
 @pytest.fixture(scope="module")
@@ -572,7 +573,7 @@ def test_loader_downloads_when_there_is_no_data_folder(
     cache = tmp_path / "cache"
     monkeypatch.setattr(data, "_repo_data_dir", lambda: None)
     monkeypatch.setenv(data.DATA_URL_ENV, url.rstrip("/"))  # a missing final "/" is added
-    monkeypatch.setenv(data.CACHE_DIR_ENV, str(cache))
+    monkeypatch.setenv(CACHE_DIR_ENV, str(cache))
     calls = []
     real = data._sha256_hex
     monkeypatch.setattr(data, "_sha256_hex", lambda b: calls.append(1) or real(b))
@@ -765,7 +766,7 @@ def test_a_cache_folder_that_cannot_be_made_is_reported(server, tmp_path) -> Non
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     with pytest.raises(DataDownloadError, match=f"{blocker / 'c'} cannot be written.*"
-                       f"{data.CACHE_DIR_ENV}"):
+                       f"{CACHE_DIR_ENV}"):
         fetch_data_file(SMALL_FILE, base_url=url, cache_dir=blocker / "c")
 
 

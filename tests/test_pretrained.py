@@ -24,6 +24,7 @@ from notebook_defines import notebook_defines
 from course_utils import data
 from course_utils.checkpoints import CheckpointError, load_pretrained
 from course_utils.classifier import CLASSIFIER_CONFIG, MNISTClassifier
+from course_utils.config import CACHE_DIR_ENV
 from course_utils.data import PRETRAINED_SHA256, DataChecksumError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -130,7 +131,7 @@ def test_checkpoint_is_downloaded_and_checked_without_the_data_folder(server, tm
     shutil.copy(DATA_DIR / "mnist_classifier.msgpack", root)
     monkeypatch.setattr(data, "_repo_data_dir", lambda: None)
     monkeypatch.setenv(data.DATA_URL_ENV, url)
-    monkeypatch.setenv(data.CACHE_DIR_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache"))
     model, config = _classifier()
     load_pretrained(model, "mnist_classifier", config=config)
     assert seen == ["/mnist_classifier.msgpack"]

@@ -35,6 +35,8 @@ from course_utils.viz import MODEL_COLOR, image_mosaic
 
 __all__ = [
     "Explorer",
+    "PerValue",
+    "PerValueStats",
     "check_digit_scale",
     "check_size_px",
     "decode_png",
@@ -197,17 +199,22 @@ def draw_marker(rgb: np.ndarray, row: int, col: int, radius: int = 6) -> np.ndar
     return out
 
 
+# What a slider over trained models is given: one entry per slider value (λ, β, ...).
+PerValue = Mapping[float, object]  # value → images, e.g. float[n, 784] in [0, 1]
+PerValueStats = Mapping[float, Mapping[str, float]]  # value → numbers for the info line
+
+
 def trained_models_explorer(
     control: str,
     symbol: str,
     originals: object,
-    reconstructions: Mapping[float, object],
-    panel: Mapping[float, object],
+    reconstructions: PerValue,
+    panel: PerValue,
     *,
     panel_name: str,
     panel_title: str,
     digits_title: str,
-    stats: Mapping[float, Mapping[str, float]] | None = None,
+    stats: PerValueStats | None = None,
     value: float | None = None,
     panel_columns: int = 10,
     panel_first: bool = False,

@@ -12,11 +12,15 @@ plumbing (``Explorer``, PNG encoding) comes from ``course_utils.widgets.core``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
-from course_utils.widgets.core import Explorer, flat_images, trained_models_explorer
+from course_utils.widgets.core import (
+    Explorer,
+    PerValue,
+    PerValueStats,
+    flat_images,
+    trained_models_explorer,
+)
 
 __all__ = ["feature_images", "sparsity_explorer"]
 
@@ -34,16 +38,9 @@ def feature_images(vectors: object) -> np.ndarray:
     return np.where(hi > lo, (v - lo) / span, 0.5).astype(np.float32)
 
 
-def sparsity_explorer(
-    originals: object,
-    reconstructions: Mapping[float, object],
-    features: Mapping[float, object],
-    stats: Mapping[float, Mapping[str, float]] | None = None,
-    *,
-    value: float | None = None,
-    feature_columns: int = 10,
-    scale: int = 2,
-) -> Explorer:
+def sparsity_explorer(originals: object, reconstructions: PerValue, features: PerValue,
+                      stats: PerValueStats | None = None, *, value: float | None = None,
+                      feature_columns: int = 10, scale: int = 2) -> Explorer:
     """A slider over penalty weights λ; shows that λ's decoder features and reconstructions.
 
     originals: ``float[n, 784]`` test images in [0, 1]; reconstructions: λ → ``float[n, 784]``

@@ -16,7 +16,7 @@ latent explorer runs one jitted decoder call per move. No matplotlib figure is d
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import ipywidgets as widgets
@@ -29,6 +29,8 @@ from course_utils import checks
 from course_utils.models import apply_jitted
 from course_utils.widgets.core import (
     Explorer,
+    PerValue,
+    PerValueStats,
     check_digit_scale,
     check_size_px,
     draw_marker,
@@ -42,16 +44,9 @@ __all__ = ["LatentExplorer", "beta_explorer", "prior_mass_within", "vae_latent_e
 CIRCLE_SHADE = 0.35  # grey level of the prior's 1σ, 2σ, 3σ circles on the latent map
 
 
-def beta_explorer(
-    originals: object,
-    reconstructions: Mapping[float, object],
-    samples: Mapping[float, object],
-    stats: Mapping[float, Mapping[str, float]] | None = None,
-    *,
-    value: float | None = None,
-    sample_columns: int = 10,
-    scale: int = 2,
-) -> Explorer:
+def beta_explorer(originals: object, reconstructions: PerValue, samples: PerValue,
+                  stats: PerValueStats | None = None, *, value: float | None = None,
+                  sample_columns: int = 10, scale: int = 2) -> Explorer:
     """A slider over β; shows that β-VAE's reconstructions and its samples from the prior.
 
     originals: ``float[n, 784]`` test images in [0, 1]; reconstructions: β → ``float[n, 784]``,
