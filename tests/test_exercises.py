@@ -1,3 +1,5 @@
+import inspect
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -37,6 +39,34 @@ def test_an_untouched_stub_is_reported_as_not_attempted():
 def test_a_crash_in_student_code_is_reported_not_raised():
     result = ex.run_check("demo", lambda: 1 / 0)
     assert not result and "ZeroDivisionError" in repr(result)
+
+
+def test_a_decorated_check_reports_hints_and_keeps_its_name_and_signature():
+    @ex.exercise_check("double")
+    def check_double(double, *, n: int = 3) -> str:
+        """``double(x)`` must return 2 x."""
+        ex.expect(double(n) == 2 * n, f"double({n}) should be {2 * n}")
+        return "correct!"
+
+    right = check_double(lambda x: 2 * x)
+    assert right and repr(right) == "✅ double: correct!"
+    wrong = check_double(lambda x: x + 2, n=5)
+    assert not wrong and repr(wrong) == "❌ double: not yet. Hint: double(5) should be 10"
+    assert "ZeroDivisionError" in repr(check_double(lambda x: x / 0))
+    assert check_double.__name__ == "check_double" and "2 x" in check_double.__doc__
+    assert str(inspect.signature(check_double)) == "(double, *, n: int = 3) -> 'CheckResult'"
+    with pytest.raises(TypeError):  # a wrong call is the caller's error, not a hint
+        check_double()
+    with pytest.raises(TypeError):
+        check_double(lambda x: 2 * x, m=1)
+
+
+def test_every_notebook_check_is_a_decorated_check():
+    checks = [getattr(ex, name) for name in ex.__all__ if name.startswith("check_")]
+    assert len(checks) >= 24
+    for check in checks:
+        assert inspect.signature(check).return_annotation == "CheckResult", check.__name__
+        assert isinstance(check.__wrapped__, type(test_every_notebook_check_is_a_decorated_check))
 
 
 # ---------------------------------------------------------------- reconstruction loss

@@ -5,13 +5,13 @@ Each ``check_*`` function takes the student's answer, tries it on small inputs a
 aimed at the most likely mistake. A check never raises, so a notebook with an unfinished
 exercise still runs top to bottom.
 
-``core`` holds the protocol (``run_check``, ``expect``, ``Hint``, ``CheckResult``); each
+``core`` holds the protocol (``exercise_check``, ``expect``, ``Hint``, ``CheckResult``); each
 notebook's checks live in the module named after it (``nb01_autoencoder_basics`` …
 ``nb08_conditional_gans``), and every public name is importable from here:
 ``from course_utils.exercises import check_reconstruction_loss``.
 """
 
-from course_utils.exercises.core import CheckResult, Hint, close, expect, run_check
+from course_utils.exercises.core import CheckResult, Hint, close, exercise_check, expect, run_check
 from course_utils.exercises.nb01_autoencoder_basics import (
     check_bottleneck,
     check_encoder,
@@ -56,7 +56,7 @@ from course_utils.exercises.nb08_conditional_gans import (
 
 __all__ = [
     # the protocol
-    "CheckResult", "Hint", "expect", "run_check", "close",
+    "CheckResult", "Hint", "expect", "exercise_check", "run_check", "close",
     # notebook 01
     "check_reconstruction_loss", "check_bottleneck", "check_encoder",
     # notebook 02

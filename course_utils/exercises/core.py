@@ -1,20 +1,33 @@
 """The check protocol every exercise check follows.
 
-A check's ``body()`` tries the student's answer on small inputs, calls ``expect(condition,
-hint)`` for each likely mistake, and returns a success message; ``run_check(name, body)``
-turns that into a ``CheckResult``, shown in Jupyter as one line: "✅ correct" or "❌ not yet"
-with the hint. A check never raises, so a notebook with an unfinished exercise still runs.
+A check is a function decorated with ``@exercise_check(name)``: it tries the student's answer
+on small, freshly drawn inputs, calls ``expect(condition, hint)`` for each likely mistake, and
+returns a success message. The decorator runs it through ``run_check``, which turns the outcome
+into a ``CheckResult``, shown in Jupyter as one line: "✅ correct" or "❌ not yet" with the hint.
+A check never raises (except for a call with the wrong arguments), so a notebook with an
+unfinished exercise still runs.
+
+    @exercise_check("reconstruction loss")
+    def check_reconstruction_loss(loss_fn) -> str:
+        x = ...
+        expect(close(loss_fn(x, x), 0.0), "a perfect reconstruction must have loss 0.")
+        return "correct!"
 """
 
 from __future__ import annotations
 
+import functools
 import html
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ParamSpec
 
 import numpy as np
 
-__all__ = ["CheckResult", "Hint", "expect", "run_check", "close"]
+__all__ = ["CheckResult", "Hint", "close", "exercise_check", "expect", "fresh_rng", "run_check"]
+
+P = ParamSpec("P")
 
 
 class Hint(AssertionError):
@@ -63,6 +76,29 @@ def run_check(name: str, body: Callable[[], str | None]) -> CheckResult:
     except Exception as err:  # the student's code crashed: say where to look
         return CheckResult(name, False, f"not yet: your code raised {type(err).__name__}: {err}")
     return CheckResult(name, True, message or "correct!")
+
+
+def exercise_check(name: str) -> Callable[[Callable[P, str | None]], Callable[P, CheckResult]]:
+    """Make ``check(answer, ...) -> success message`` a check that returns a ``CheckResult``.
+
+    The decorated function raises ``Hint`` (through ``expect``) for a wrong answer; the check
+    it becomes reports that, an untouched stub or a crash of the student's code as "❌ not yet"
+    and never raises. Calling it with arguments its signature does not take is still a
+    ``TypeError``, as for any function.
+    """
+
+    def decorate(check: Callable[P, str | None]) -> Callable[P, CheckResult]:
+        signature = inspect.signature(check)
+
+        @functools.wraps(check)
+        def run(*args: P.args, **kwargs: P.kwargs) -> CheckResult:
+            signature.bind(*args, **kwargs)  # a wrong call is the caller's error, not a hint
+            return run_check(name, lambda: check(*args, **kwargs))
+
+        run.__signature__ = signature.replace(return_annotation="CheckResult")  # for help()
+        return run
+
+    return decorate
 
 
 def fresh_rng() -> np.random.Generator:

@@ -9,115 +9,106 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from course_utils.exercises.core import CheckResult, close, expect, fresh_rng, run_check
+from course_utils.exercises.core import close, exercise_check, expect, fresh_rng
 from course_utils.models import MLPAutoencoder
 
 __all__ = ["check_dae_loss", "check_masking_noise", "check_psnr"]
 
 
+@exercise_check("denoising loss")
 def check_dae_loss(dae_loss: Callable[[nnx.Module, jax.Array, jax.Array], jax.Array]
-                   ) -> CheckResult:
+                   ) -> str:
     """``dae_loss(model, x_clean, x_noisy)`` = L(x, g(f(x̃))): ‖x − model(x̃)‖² summed over
     pixels, averaged over the batch. x_clean, x_noisy: float32[N, 784] in [0, 1]."""
+    rng = fresh_rng()
+    model = MLPAutoencoder(4, hidden=(16,), rngs=nnx.Rngs(int(rng.integers(1 << 30))))
+    n = 6
+    x = jnp.asarray(rng.random((n, 784), dtype=np.float32))
+    x_noisy = jnp.asarray(np.clip(np.asarray(x) + rng.normal(0, 0.3, (n, 784)), 0, 1),
+                          jnp.float32)
+    out = dae_loss(model, x, x_noisy)
+    expect(np.ndim(out) == 0, f"return one number for the batch, got shape {np.shape(out)}.")
 
-    def body() -> str:
-        rng = fresh_rng()
-        model = MLPAutoencoder(4, hidden=(16,), rngs=nnx.Rngs(int(rng.integers(1 << 30))))
-        n = 6
-        x = jnp.asarray(rng.random((n, 784), dtype=np.float32))
-        x_noisy = jnp.asarray(np.clip(np.asarray(x) + rng.normal(0, 0.3, (n, 784)), 0, 1),
-                              jnp.float32)
-        out = dae_loss(model, x, x_noisy)
-        expect(np.ndim(out) == 0, f"return one number for the batch, got shape {np.shape(out)}.")
+    def sq(target, inp):
+        return float(np.mean(np.sum((np.asarray(target) - np.asarray(model(inp))) ** 2, -1)))
 
-        def sq(target, inp):
-            return float(np.mean(np.sum((np.asarray(target) - np.asarray(model(inp))) ** 2, -1)))
-
-        expect(not close(out, sq(x_noisy, x_noisy)), "the target must be the CLEAN image: "
-               "compare model(x_noisy) with x_clean, not with x_noisy (that would teach the "
-               "model to reproduce the noise).")
-        expect(not close(out, sq(x, x)), "feed the model the NOISY image: the loss is "
-               "L(x, g(f(x̃))) — the input is x̃, only the target is clean.")
-        expect(not close(out, sq(x_noisy, x)), "input and target are swapped: the model "
-               "sees x_noisy and must output x_clean.")
-        diff = np.asarray(x) - np.asarray(model(x_noisy))
-        expect(not close(out, np.mean(diff**2)), "sum the squared errors over the 784 pixels "
-               "of each image, then average over the images.")
-        right = sq(x, x_noisy)
-        expect(close(out, right), f"expected {right:.4f}, got {float(out):.4f}.")
-        grads = nnx.grad(lambda m: dae_loss(m, x, x_noisy))(model)
-        leaves = jax.tree_util.tree_leaves(grads)
-        expect(any(float(jnp.abs(g).sum()) > 0 for g in leaves), "the loss has no gradient "
-               "with respect to the model: compute it with jnp operations on model(x_noisy).")
-        return "correct! The model is asked to undo the corruption, not to copy its input."
-
-    return run_check("denoising loss", body)
+    expect(not close(out, sq(x_noisy, x_noisy)), "the target must be the CLEAN image: "
+           "compare model(x_noisy) with x_clean, not with x_noisy (that would teach the "
+           "model to reproduce the noise).")
+    expect(not close(out, sq(x, x)), "feed the model the NOISY image: the loss is "
+           "L(x, g(f(x̃))) — the input is x̃, only the target is clean.")
+    expect(not close(out, sq(x_noisy, x)), "input and target are swapped: the model "
+           "sees x_noisy and must output x_clean.")
+    diff = np.asarray(x) - np.asarray(model(x_noisy))
+    expect(not close(out, np.mean(diff**2)), "sum the squared errors over the 784 pixels "
+           "of each image, then average over the images.")
+    right = sq(x, x_noisy)
+    expect(close(out, right), f"expected {right:.4f}, got {float(out):.4f}.")
+    grads = nnx.grad(lambda m: dae_loss(m, x, x_noisy))(model)
+    leaves = jax.tree_util.tree_leaves(grads)
+    expect(any(float(jnp.abs(g).sum()) > 0 for g in leaves), "the loss has no gradient "
+           "with respect to the model: compute it with jnp operations on model(x_noisy).")
+    return "correct! The model is asked to undo the corruption, not to copy its input."
 
 
+@exercise_check("masking noise")
 def check_masking_noise(mask: Callable[[jax.Array, float, jax.Array], jax.Array]
-                        ) -> CheckResult:
+                        ) -> str:
     """``mask(x, level, key)``: each pixel of ``x: float32[N, 784]`` becomes 0 with probability
     ``level``, independently; the other pixels are unchanged. Must work under ``jax.jit``."""
-
-    def body() -> str:
-        rng = fresh_rng()
-        x = jnp.asarray(rng.uniform(0.1, 1.0, (100, 784)), jnp.float32)  # no pixel is 0
-        kept_or_zero = "a pixel is either kept as it is or set to 0: do not scale the kept " \
-            "pixels (this is not dropout's 1/(1-p)) and do not add noise."
+    rng = fresh_rng()
+    x = jnp.asarray(rng.uniform(0.1, 1.0, (100, 784)), jnp.float32)  # no pixel is 0
+    kept_or_zero = "a pixel is either kept as it is or set to 0: do not scale the kept " \
+        "pixels (this is not dropout's 1/(1-p)) and do not add noise."
+    key = jax.random.PRNGKey(int(rng.integers(1 << 30)))
+    first = np.asarray(mask(x, 0.5, key))
+    expect(first.shape == x.shape, f"keep the shape {x.shape}, got {first.shape}.")
+    rows = first == 0.0
+    expect(not np.all(rows == rows[:1]), "every image got the same mask: draw an "
+           "independent random number for every pixel of every image (shape x.shape).")
+    for level in (0.0, 0.25, 0.7, float(rng.uniform(0.1, 0.9))):
         key = jax.random.PRNGKey(int(rng.integers(1 << 30)))
-        first = np.asarray(mask(x, 0.5, key))
-        expect(first.shape == x.shape, f"keep the shape {x.shape}, got {first.shape}.")
-        rows = first == 0.0
-        expect(not np.all(rows == rows[:1]), "every image got the same mask: draw an "
-               "independent random number for every pixel of every image (shape x.shape).")
-        for level in (0.0, 0.25, 0.7, float(rng.uniform(0.1, 0.9))):
-            key = jax.random.PRNGKey(int(rng.integers(1 << 30)))
-            out = np.asarray(mask(x, level, key))
-            expect(out.shape == x.shape, f"keep the shape {x.shape}, got {out.shape}.")
-            zero = out == 0.0
-            expect(np.array_equal(out[~zero], np.asarray(x)[~zero]), kept_or_zero)
-            frac = float(np.mean(zero))
-            expect(abs(frac - (1 - level)) > 0.02 or abs(level - 0.5) < 0.02,
-                   f"with level={level:.2f} you zeroed {frac:.0%} of the pixels: level is the "
-                   "probability of being MASKED, not of being kept.")
-            expect(abs(frac - level) < 0.02, f"with level={level:.2f} about {level:.0%} of the "
-                   f"pixels should be 0, you zeroed {frac:.0%}.")
-        other = np.asarray(mask(x, 0.5, jax.random.fold_in(key, 1))) == 0.0
-        expect(not np.array_equal(rows, other), "two different keys gave the same mask: draw "
-               "the random numbers with the key you are given, jax.random.uniform(key, x.shape).")
-        jitted = jax.jit(mask)
-        expect(np.array_equal(np.asarray(jitted(x, 0.3, key)), np.asarray(mask(x, 0.3, key))),
-               "the function should give the same result under jax.jit: use jax.random with "
-               "the key, not numpy's random generator.")
-        return "correct! Masking noise is what Vincent et al. (2008) used for the first DAEs."
-
-    return run_check("masking noise", body)
+        out = np.asarray(mask(x, level, key))
+        expect(out.shape == x.shape, f"keep the shape {x.shape}, got {out.shape}.")
+        zero = out == 0.0
+        expect(np.array_equal(out[~zero], np.asarray(x)[~zero]), kept_or_zero)
+        frac = float(np.mean(zero))
+        expect(abs(frac - (1 - level)) > 0.02 or abs(level - 0.5) < 0.02,
+               f"with level={level:.2f} you zeroed {frac:.0%} of the pixels: level is the "
+               "probability of being MASKED, not of being kept.")
+        expect(abs(frac - level) < 0.02, f"with level={level:.2f} about {level:.0%} of the "
+               f"pixels should be 0, you zeroed {frac:.0%}.")
+    other = np.asarray(mask(x, 0.5, jax.random.fold_in(key, 1))) == 0.0
+    expect(not np.array_equal(rows, other), "two different keys gave the same mask: draw "
+           "the random numbers with the key you are given, jax.random.uniform(key, x.shape).")
+    jitted = jax.jit(mask)
+    expect(np.array_equal(np.asarray(jitted(x, 0.3, key)), np.asarray(mask(x, 0.3, key))),
+           "the function should give the same result under jax.jit: use jax.random with "
+           "the key, not numpy's random generator.")
+    return "correct! Masking noise is what Vincent et al. (2008) used for the first DAEs."
 
 
-def check_psnr(psnr_fn: Callable[[np.ndarray, np.ndarray], float]) -> CheckResult:
+@exercise_check("PSNR")
+def check_psnr(psnr_fn: Callable[[np.ndarray, np.ndarray], float]) -> str:
     """``psnr_fn(x, x_rec)`` in dB for pixels in [0, 1]: the mean over images of
     10·log10(1 / MSE_i), MSE_i the mean squared error of image i."""
-
-    def body() -> str:
-        rng = fresh_rng()
-        for n in rng.choice(np.arange(3, 9), size=2, replace=False):
-            x = rng.random((int(n), 784)).astype(np.float32)
-            sigma = rng.uniform(0.005, 0.3, int(n)).astype(np.float32)
-            x_rec = x + rng.normal(size=(int(n), 784)).astype(np.float32) * sigma[:, None]
-            out = float(psnr_fn(x, x_rec))
-            mse = np.mean((x - x_rec).astype(np.float64) ** 2, axis=1)
-            right = float(np.mean(10 * np.log10(1.0 / mse)))
-            pooled = float(10 * np.log10(1.0 / mse.mean()))
-            expect(not close(out, pooled), "average the PSNR of each image, not the MSE over "
-                   "all images first: the log of a mean is not the mean of the logs.")
-            expect(not close(out, right / 2) and not close(out, float(np.mean(
-                20 * np.log10(1.0 / mse)))), "10·log10 of the ratio of squares: "
-                   "10·log10(1 / MSE), equivalently 20·log10(1 / RMSE).")
-            expect(not close(out, -right), "the sign is flipped: a smaller error must give a "
-                   "LARGER PSNR.")
-            expect(not close(out, right + 20 * np.log10(255.0), rtol=1e-3), "the peak value "
-                   "is 1 for pixels in [0, 1]: 10·log10(1 / MSE), not 10·log10(255² / MSE).")
-            expect(close(out, right, rtol=1e-3), f"expected {right:.3f} dB, got {out:.3f}.")
-        return "correct! +10 dB means 10 times smaller squared error."
-
-    return run_check("PSNR", body)
+    rng = fresh_rng()
+    for n in rng.choice(np.arange(3, 9), size=2, replace=False):
+        x = rng.random((int(n), 784)).astype(np.float32)
+        sigma = rng.uniform(0.005, 0.3, int(n)).astype(np.float32)
+        x_rec = x + rng.normal(size=(int(n), 784)).astype(np.float32) * sigma[:, None]
+        out = float(psnr_fn(x, x_rec))
+        mse = np.mean((x - x_rec).astype(np.float64) ** 2, axis=1)
+        right = float(np.mean(10 * np.log10(1.0 / mse)))
+        pooled = float(10 * np.log10(1.0 / mse.mean()))
+        expect(not close(out, pooled), "average the PSNR of each image, not the MSE over "
+               "all images first: the log of a mean is not the mean of the logs.")
+        expect(not close(out, right / 2) and not close(out, float(np.mean(
+            20 * np.log10(1.0 / mse)))), "10·log10 of the ratio of squares: "
+               "10·log10(1 / MSE), equivalently 20·log10(1 / RMSE).")
+        expect(not close(out, -right), "the sign is flipped: a smaller error must give a "
+               "LARGER PSNR.")
+        expect(not close(out, right + 20 * np.log10(255.0), rtol=1e-3), "the peak value "
+               "is 1 for pixels in [0, 1]: 10·log10(1 / MSE), not 10·log10(255² / MSE).")
+        expect(close(out, right, rtol=1e-3), f"expected {right:.3f} dB, got {out:.3f}.")
+    return "correct! +10 dB means 10 times smaller squared error."
