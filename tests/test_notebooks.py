@@ -88,3 +88,20 @@ def test_readme_lists_every_notebook():
     readme = (REPO / "README.md").read_text()
     for path in NOTEBOOKS:
         assert f"notebooks/{path.name}" in readme, f"README does not list {path.name}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_sections_are_numbered_in_order_and_every_exercise_has_its_title(path):
+    all_cells = cells(path)
+    numbers = [int(m.group(1)) for c in all_cells if c["cell_type"] == "markdown"
+               for m in re.finditer(r"^## (\d+)\. ", source(c), re.M)]
+    assert numbers == list(range(1, len(numbers) + 1)), f"section numbers {numbers}"
+    titles = [int(m.group(1)) for c in all_cells if c["cell_type"] == "markdown"
+              for m in re.finditer(r"^### Exercise (\d+) ", source(c), re.M)]
+    stubs = [i for i, c in enumerate(all_cells) if c["cell_type"] == "code"
+             and "raise NotImplementedError" in source(c)]
+    assert titles == list(range(1, len(stubs) + 1)), f"exercise titles {titles}, {len(stubs)} stubs"
+    for i in stubs:  # the nearest markdown cell above a stub is its exercise's task
+        above = next(source(c) for c in reversed(all_cells[:i]) if c["cell_type"] == "markdown")
+        assert "### Exercise" in above and "Solution" not in above[:200], \
+            f"{path.name}: the stub in cell {i} has no exercise text above it"
