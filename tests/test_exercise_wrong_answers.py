@@ -178,6 +178,25 @@ def masking_noise(x, level, key):
     return jnp.where(erase, 0.0, x)
 
 
+def dae_step(model, optimizer, x, key, *, noisy_target=False, corrupt=True, update=True,
+             per_image=False, nan=False):
+    """The notebook's build-it solution; each keyword turns on one wrong variant."""
+    x_noisy = masking_noise(x, 0.4, key) if corrupt else x
+    target = x_noisy if noisy_target else x
+
+    def loss_fn(model):
+        per = jnp.sum((target - model(x_noisy)) ** 2, axis=-1)
+        loss = per if per_image else jnp.mean(per)
+        return loss * jnp.nan if nan else loss
+
+    if per_image:
+        return loss_fn(model)
+    loss, grads = nnx.value_and_grad(loss_fn)(model)
+    if update:
+        optimizer.update(model, grads)
+    return loss
+
+
 def mask_with_a_fixed_key(x, level, key):
     return masking_noise(x, level, jax.random.PRNGKey(0))
 
@@ -455,6 +474,13 @@ CASES: dict[str, tuple[object, dict[str, object]]] = {
         "a constant": lambda m, x, xn: jnp.asarray(100.0),
         "right on one input only": "memorised",
     }),
+    "check_dae_training": (dae_step, {
+        "no corruption (a plain autoencoder)": lambda *a: dae_step(*a, corrupt=False),
+        "target is the masked image": lambda *a: dae_step(*a, noisy_target=True),
+        "no optimizer update": lambda *a: dae_step(*a, update=False),
+        "one loss per image": lambda *a: dae_step(*a, per_image=True),
+        "a loss that is not a number": lambda *a: dae_step(*a, nan=True),
+    }),
     "check_masking_noise": (masking_noise, {
         "level is the keep probability": mask_keeping_with_level,
         "dropout's rescaling": mask_like_dropout,
@@ -684,6 +710,13 @@ CASES: dict[str, tuple[object, dict[str, object]]] = {
 }
 
 CHECKS = sorted(name for name in ex.__all__ if name.startswith("check_"))
+# "Build it" checks train models (about half a minute each): one draw each, since each call
+# already trains on freshly drawn data, keys and initial weights.
+BUILD_CHECKS = {"check_dae_training"}
+
+
+def draws(name: str) -> int:
+    return 1 if name in BUILD_CHECKS else DRAWS
 
 
 def _answer(name: str, wrong: str) -> object:
@@ -703,7 +736,7 @@ def test_every_check_has_a_right_answer_and_at_least_four_wrong_ones():
 @pytest.mark.parametrize("name", CHECKS)
 def test_the_notebook_solution_passes(name):
     check = getattr(ex, name)
-    for _ in range(DRAWS):
+    for _ in range(draws(name)):
         result = check(CASES[name][0])
         assert result.passed and repr(result).startswith("✅"), repr(result)
 
@@ -712,6 +745,6 @@ def test_the_notebook_solution_passes(name):
                                          for wrong in CASES[name][1]])
 def test_a_wrong_answer_fails(name, wrong):
     check = getattr(ex, name)
-    for _ in range(DRAWS):
+    for _ in range(draws(name)):
         result = check(_answer(name, wrong))
         assert not result.passed and repr(result).startswith("❌"), f"{wrong}: {result!r}"

@@ -22,7 +22,13 @@ from course_utils.exercises.nb02_latent_dimension import (
     check_pca_reconstruction,
     check_subspace_overlap,
 )
-from course_utils.exercises.nb03_denoising import check_dae_loss, check_masking_noise, check_psnr
+from course_utils.exercises.nb03_denoising import (
+    BUILD_DAE,
+    check_dae_loss,
+    check_dae_training,
+    check_masking_noise,
+    check_psnr,
+)
 from course_utils.exercises.nb04_regularized_autoencoders import (
     check_contractive_penalty,
     check_kl_sparsity,
@@ -62,7 +68,7 @@ __all__ = [
     # notebook 02
     "check_pca_reconstruction", "check_auroc", "check_subspace_overlap",
     # notebook 03
-    "check_dae_loss", "check_masking_noise", "check_psnr",
+    "BUILD_DAE", "check_dae_loss", "check_dae_training", "check_masking_noise", "check_psnr",
     # notebook 04
     "check_sparse_loss", "check_contractive_penalty", "check_kl_sparsity",
     # notebook 05

@@ -7,12 +7,20 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 from flax import nnx
 
+from course_utils.data import load_mnist, random_subset
 from course_utils.exercises.core import close, exercise_check, expect, fresh_rng
+from course_utils.metrics import batched_apply, mse_per_pixel
 from course_utils.models import MLPAutoencoder
+from course_utils.noise import add_noise
 
-__all__ = ["check_dae_loss", "check_masking_noise", "check_psnr"]
+__all__ = ["BUILD_DAE", "check_dae_loss", "check_dae_training", "check_masking_noise", "check_psnr"]
+
+# The "build it" exercise: the budget and the target the check holds a student's training step to.
+BUILD_DAE = {"level": 0.4, "steps": 800, "batch_size": 128, "learning_rate": 2e-3,
+             "n_test": 1000, "target_ratio": 0.7}
 
 
 @exercise_check("denoising loss")
@@ -112,3 +120,93 @@ def check_psnr(psnr_fn: Callable[[np.ndarray, np.ndarray], float]) -> str:
                "is 1 for pixels in [0, 1]: 10·log10(1 / MSE), not 10·log10(255² / MSE).")
         expect(close(out, right, rtol=1e-3), f"expected {right:.3f} dB, got {out:.3f}.")
     return "correct! +10 dB means 10 times smaller squared error."
+
+
+def _plain_step(model: nnx.Module, optimizer: nnx.Optimizer, x: jax.Array, key: jax.Array
+                ) -> jax.Array:
+    """The plain autoencoder's step, the yardstick: reconstruct x from x itself."""
+    def loss_fn(m: nnx.Module) -> jax.Array:
+        return jnp.mean(jnp.sum((x - m(x)) ** 2, axis=-1))
+
+    loss, grads = nnx.value_and_grad(loss_fn)(model)
+    optimizer.update(model, grads)
+    return loss
+
+
+def _train_with(step: Callable[..., jax.Array], x_train: np.ndarray, seed: int,
+                name: str) -> nnx.Module:
+    """A fresh MLPAutoencoder(32, hidden=(256, 128)) trained by ``step`` on BUILD_DAE's budget.
+
+    Batches and keys depend only on ``seed``, so two steps trained with one seed see the same
+    digits and the same keys. Stops with a hint when the loss is not a finite number or when
+    the first step leaves the parameters unchanged.
+    """
+    b = BUILD_DAE
+    model = MLPAutoencoder(32, hidden=(256, 128), rngs=nnx.Rngs(seed))
+    optimizer = nnx.Optimizer(model, optax.adam(b["learning_rate"]), wrt=nnx.Param)
+    graphdef, state = nnx.split((model, optimizer))
+
+    @jax.jit
+    def train_step(state, x, key):
+        model, optimizer = nnx.merge(graphdef, state)
+        loss = step(model, optimizer, x, key)
+        return nnx.state((model, optimizer)), loss
+
+    before = [np.array(p) for p in jax.tree.leaves(nnx.state(model, nnx.Param))]
+    order = np.random.default_rng(seed)
+    key = jax.random.PRNGKey(seed)
+    for i in range(b["steps"]):
+        batch = x_train[order.integers(0, len(x_train), b["batch_size"])]
+        state, loss = train_step(state, batch, jax.random.fold_in(key, i))
+        if i == 0:
+            expect(np.ndim(loss) == 0, f"{name}: return the loss, one number for the batch; got "
+                   f"shape {np.shape(loss)}.")
+            nnx.update((model, optimizer), state)
+            after = [np.asarray(p) for p in jax.tree.leaves(nnx.state(model, nnx.Param))]
+            expect(any(not np.array_equal(a, p) for a, p in zip(before, after, strict=True)),
+                   f"{name}: the first step left the parameters unchanged: compute the "
+                   "gradients with nnx.value_and_grad and apply them with "
+                   "optimizer.update(model, grads).")
+        if i % 100 == 0 or i == b["steps"] - 1:
+            expect(bool(np.isfinite(float(loss))), f"{name}: the loss became {float(loss)} at "
+                   f"step {i}: check the loss for a log of 0 or a division by 0.")
+    nnx.update((model, optimizer), state)
+    return model
+
+
+@exercise_check("build it: a denoising training step")
+def check_dae_training(dae_step: Callable[[nnx.Module, nnx.Optimizer, jax.Array, jax.Array],
+                                          jax.Array]) -> str:
+    """``dae_step(model, optimizer, x, key) -> loss``: one training step of a masking-noise DAE.
+
+    x: float32[B, 784] in [0, 1], a batch of clean digits; key: a JAX key, new at every step.
+    The step must erase a fraction ``BUILD_DAE["level"]`` (0.4) of the pixels of x with that
+    key, update the model (in place, through ``optimizer.update``) to reconstruct the clean x,
+    and return the loss. Judged by outcome: a fresh ``MLPAutoencoder(32, hidden=(256, 128))``
+    is trained with your step and, on the same batches, a plain autoencoder with the plain step
+    (800 steps of 128 digits each, Adam 2e-3); both are then measured on 1,000 random test
+    digits with 40 % of their pixels erased. It passes when your model's error to the clean
+    digits is at most 0.7 times the plain one's. About half a minute on a 2-core CPU.
+    """
+    b = BUILD_DAE
+    seed = int(fresh_rng().integers(1 << 30))
+    x_train = load_mnist("train", flatten=True)[0]
+    (x_eval,) = random_subset(load_mnist("test", flatten=True)[0], n=b["n_test"], seed=seed)
+    x_masked = np.asarray(add_noise(x_eval, "masking", b["level"], seed=seed))
+    yours = _train_with(dae_step, x_train, seed, "your step")
+    plain = _train_with(_plain_step, x_train, seed, "the plain step")
+    out = batched_apply(yours, x_masked)
+    mine, base = mse_per_pixel(x_eval, out), mse_per_pixel(x_eval, batched_apply(plain, x_masked))
+    ratio = mine / base
+    figures = (f"on {b['n_test']:,} test digits with {b['level']:.0%} of their pixels erased, "
+               f"your model's error to the clean digits is {mine:.4f} per pixel, the plain "
+               f"autoencoder's {base:.4f}: {ratio:.2f} times (target: at most "
+               f"{b['target_ratio']})")
+    expect(not (ratio > b["target_ratio"] and mse_per_pixel(x_masked, out) < mine),
+           f"{figures}. Your model reproduces the masked input more closely than the clean "
+           "digit: it learned to copy. Feed it a masked copy of x and compare its output with "
+           "the CLEAN x.")
+    expect(ratio <= b["target_ratio"], f"{figures}. Feed the model a masked copy of x (a fresh "
+           "mask from key at every step: add_noise(x, 'masking', 0.4, key=key) or your "
+           "my_masking_noise) and compare its output with the clean x.")
+    return f"correct! {figures[0].upper()}{figures[1:]}: your DAE fills in erased strokes."
