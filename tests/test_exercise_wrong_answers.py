@@ -14,6 +14,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 from flax import nnx
 
@@ -195,6 +196,21 @@ def dae_step(model, optimizer, x, key, *, noisy_target=False, corrupt=True, upda
     if update:
         optimizer.update(model, grads)
     return loss
+
+
+def negative_elbo(model, x, key, *, kl_weight=1.0, squared_error=False, sample=True,
+                  std_power=0.5, per_image=False):
+    """Notebook 07's build-it solution; each keyword turns on one wrong variant."""
+    mean, logvar = model.encode(x)
+    z = mean + jnp.exp(std_power * logvar) * jax.random.normal(key, mean.shape) if sample else mean
+    logits = model.decode(z)
+    if squared_error:
+        reconstruction = jnp.sum((x - jax.nn.sigmoid(logits)) ** 2, axis=-1)
+    else:
+        reconstruction = optax.sigmoid_binary_cross_entropy(logits, x).sum(axis=-1)
+    kl = 0.5 * jnp.sum(mean**2 + jnp.exp(logvar) - logvar - 1.0, axis=-1)
+    per = reconstruction + kl_weight * kl
+    return per if per_image else jnp.mean(per)
 
 
 def mask_with_a_fixed_key(x, level, key):
@@ -481,6 +497,14 @@ CASES: dict[str, tuple[object, dict[str, object]]] = {
         "one loss per image": lambda *a: dae_step(*a, per_image=True),
         "a loss that is not a number": lambda *a: dae_step(*a, nan=True),
     }),
+    "check_vae_training": (negative_elbo, {
+        "no KL term": lambda *a: negative_elbo(*a, kl_weight=0.0),
+        "KL subtracted": lambda *a: negative_elbo(*a, kl_weight=-1.0),
+        "squared error for the reconstruction": lambda *a: negative_elbo(*a, squared_error=True),
+        "the decoder sees the mean, not a sample": lambda *a: negative_elbo(*a, sample=False),
+        "exp(logvar) as the standard deviation": lambda *a: negative_elbo(*a, std_power=1.0),
+        "one loss per image": lambda *a: negative_elbo(*a, per_image=True),
+    }),
     "check_masking_noise": (masking_noise, {
         "level is the keep probability": mask_keeping_with_level,
         "dropout's rescaling": mask_like_dropout,
@@ -712,7 +736,7 @@ CASES: dict[str, tuple[object, dict[str, object]]] = {
 CHECKS = sorted(name for name in ex.__all__ if name.startswith("check_"))
 # "Build it" checks train models (about half a minute each): one draw each, since each call
 # already trains on freshly drawn data, keys and initial weights.
-BUILD_CHECKS = {"check_dae_training"}
+BUILD_CHECKS = {"check_dae_training", "check_vae_training"}
 
 
 def draws(name: str) -> int:

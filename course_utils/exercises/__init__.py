@@ -47,9 +47,12 @@ from course_utils.exercises.nb06_gans import (
     check_slerp,
 )
 from course_utils.exercises.nb07_variational_autoencoders import (
+    BUILD_VAE,
+    BuildVAE,
     check_bernoulli_log_likelihood,
     check_diagonal_gaussian_kl,
     check_gaussian_nll,
+    check_vae_training,
     diag_gaussian_kl,
 )
 from course_utils.exercises.nb08_conditional_gans import (
@@ -78,6 +81,7 @@ __all__ = [
     # notebook 07
     "diag_gaussian_kl", "check_diagonal_gaussian_kl",
     "check_bernoulli_log_likelihood", "check_gaussian_nll",
+    "BUILD_VAE", "BuildVAE", "check_vae_training",
     # notebook 08
     "PATCH_DISCRIMINATOR_08", "check_conditional_input", "check_pix2pix_g_loss",
     "check_patch_receptive_field", "check_cycle_loss",

@@ -23,9 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ParamSpec
 
+import jax
 import numpy as np
+import optax
+from flax import nnx
 
-__all__ = ["CheckResult", "Hint", "close", "exercise_check", "expect", "fresh_rng", "run_check"]
+__all__ = ["CheckResult", "Hint", "close", "exercise_check", "expect", "fresh_rng", "run_check",
+           "train_with_step"]
 
 P = ParamSpec("P")
 
@@ -111,3 +115,47 @@ def close(a: object, b: object, rtol: float = 1e-4) -> bool:
     """Whether ``a`` and ``b`` (numbers or arrays of one shape) agree to ``rtol``, atol 1e-6."""
     return bool(np.allclose(np.asarray(a, np.float64), np.asarray(b, np.float64),
                             rtol=rtol, atol=1e-6))
+
+
+def train_with_step(model: nnx.Module, step: Callable[..., jax.Array], x_train: np.ndarray, *,
+                    steps: int, batch_size: int, learning_rate: float, seed: int,
+                    who: str) -> nnx.Module:
+    """Train ``model`` in place with ``step(model, optimizer, x, key) -> loss``; return it.
+
+    For the "build it" checks, which judge a student's step (or loss) by what it achieves.
+    Adam at ``learning_rate``; ``steps`` batches of ``batch_size`` rows of ``x_train: float32[N,
+    ...]`` drawn with ``seed``, and a new key per step from ``seed``: two steps trained with
+    one seed see the same batches and keys. The step is jitted over the split state. Stops with a
+    hint naming ``who`` when the loss is not one finite number, or when the first step leaves the
+    parameters unchanged.
+    """
+    optimizer = nnx.Optimizer(model, optax.adam(learning_rate), wrt=nnx.Param)
+    graphdef, state = nnx.split((model, optimizer))
+
+    @jax.jit
+    def train_step(state, x, key):
+        model, optimizer = nnx.merge(graphdef, state)
+        loss = step(model, optimizer, x, key)
+        return nnx.state((model, optimizer)), loss
+
+    before = [np.array(p) for p in jax.tree.leaves(nnx.state(model, nnx.Param))]
+    order = np.random.default_rng(seed)
+    key = jax.random.PRNGKey(seed)
+    for i in range(steps):
+        batch = x_train[order.integers(0, len(x_train), batch_size)]
+        state, loss = train_step(state, batch, jax.random.fold_in(key, i))
+        if i == 0:
+            expect(np.ndim(loss) == 0, f"{who}: return the loss, one number for the batch; got "
+                   f"shape {np.shape(loss)}.")
+            nnx.update((model, optimizer), state)
+            after = [np.asarray(p) for p in jax.tree.leaves(nnx.state(model, nnx.Param))]
+            expect(any(not np.array_equal(a, p) for a, p in zip(before, after, strict=True)),
+                   f"{who}: the first step left the parameters unchanged: compute the "
+                   "gradients with nnx.value_and_grad and apply them with "
+                   "optimizer.update(model, grads).")
+        if i % 100 == 0 or i == steps - 1:
+            expect(bool(np.isfinite(float(loss))), f"{who}: the loss became {float(loss)} at "
+                   f"step {i}: look for a log of 0, a division by 0 or a sign that makes the "
+                   "loss fall without end.")
+    nnx.update((model, optimizer), state)
+    return model

@@ -7,11 +7,16 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from flax import nnx
 
 from course_utils.data import load_mnist, random_subset
-from course_utils.exercises.core import close, exercise_check, expect, fresh_rng
+from course_utils.exercises.core import (
+    close,
+    exercise_check,
+    expect,
+    fresh_rng,
+    train_with_step,
+)
 from course_utils.metrics import batched_apply, mse_per_pixel
 from course_utils.models import MLPAutoencoder
 from course_utils.noise import add_noise
@@ -134,44 +139,12 @@ def _plain_step(model: nnx.Module, optimizer: nnx.Optimizer, x: jax.Array, key: 
 
 
 def _train_with(step: Callable[..., jax.Array], x_train: np.ndarray, seed: int,
-                name: str) -> nnx.Module:
-    """A fresh MLPAutoencoder(32, hidden=(256, 128)) trained by ``step`` on BUILD_DAE's budget.
-
-    Batches and keys depend only on ``seed``, so two steps trained with one seed see the same
-    digits and the same keys. Stops with a hint when the loss is not a finite number or when
-    the first step leaves the parameters unchanged.
-    """
+                who: str) -> nnx.Module:
+    """A fresh MLPAutoencoder(32, hidden=(256, 128)) trained by ``step`` on BUILD_DAE's budget."""
     b = BUILD_DAE
     model = MLPAutoencoder(32, hidden=(256, 128), rngs=nnx.Rngs(seed))
-    optimizer = nnx.Optimizer(model, optax.adam(b["learning_rate"]), wrt=nnx.Param)
-    graphdef, state = nnx.split((model, optimizer))
-
-    @jax.jit
-    def train_step(state, x, key):
-        model, optimizer = nnx.merge(graphdef, state)
-        loss = step(model, optimizer, x, key)
-        return nnx.state((model, optimizer)), loss
-
-    before = [np.array(p) for p in jax.tree.leaves(nnx.state(model, nnx.Param))]
-    order = np.random.default_rng(seed)
-    key = jax.random.PRNGKey(seed)
-    for i in range(b["steps"]):
-        batch = x_train[order.integers(0, len(x_train), b["batch_size"])]
-        state, loss = train_step(state, batch, jax.random.fold_in(key, i))
-        if i == 0:
-            expect(np.ndim(loss) == 0, f"{name}: return the loss, one number for the batch; got "
-                   f"shape {np.shape(loss)}.")
-            nnx.update((model, optimizer), state)
-            after = [np.asarray(p) for p in jax.tree.leaves(nnx.state(model, nnx.Param))]
-            expect(any(not np.array_equal(a, p) for a, p in zip(before, after, strict=True)),
-                   f"{name}: the first step left the parameters unchanged: compute the "
-                   "gradients with nnx.value_and_grad and apply them with "
-                   "optimizer.update(model, grads).")
-        if i % 100 == 0 or i == b["steps"] - 1:
-            expect(bool(np.isfinite(float(loss))), f"{name}: the loss became {float(loss)} at "
-                   f"step {i}: check the loss for a log of 0 or a division by 0.")
-    nnx.update((model, optimizer), state)
-    return model
+    return train_with_step(model, step, x_train, steps=b["steps"], batch_size=b["batch_size"],
+                           learning_rate=b["learning_rate"], seed=seed, who=who)
 
 
 @exercise_check("build it: a denoising training step")
