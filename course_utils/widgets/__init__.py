@@ -14,6 +14,8 @@ every public name is importable from here.
 
 from course_utils.widgets.core import (
     Explorer,
+    PerValue,
+    PerValueStats,
     check_digit_scale,
     check_size_px,
     decode_png,
@@ -47,6 +49,8 @@ __all__ = [
     "CELL_COLORS",
     "Diagram",
     "Explorer",
+    "PerValue",
+    "PerValueStats",
     "GANLabExplorer",
     "LatentExplorer",
     "beta_explorer",
