@@ -28,6 +28,8 @@ import numpy as np
 import optax
 from flax import nnx
 
+from course_utils.train import NonFiniteLossError, run_loop
+
 __all__ = ["CheckResult", "Hint", "close", "exercise_check", "expect", "fresh_rng", "run_check",
            "train_with_step"]
 
@@ -141,21 +143,24 @@ def train_with_step(model: nnx.Module, step: Callable[..., jax.Array], x_train: 
     before = [np.array(p) for p in jax.tree.leaves(nnx.state(model, nnx.Param))]
     order = np.random.default_rng(seed)
     key = jax.random.PRNGKey(seed)
-    for i in range(steps):
+
+    def one_step(state, i):
         batch = x_train[order.integers(0, len(x_train), batch_size)]
-        state, loss = train_step(state, batch, jax.random.fold_in(key, i))
-        if i == 0:
-            expect(np.ndim(loss) == 0, f"{who}: return the loss, one number for the batch; got "
-                   f"shape {np.shape(loss)}.")
-            nnx.update((model, optimizer), state)
-            after = [np.asarray(p) for p in jax.tree.leaves(nnx.state(model, nnx.Param))]
-            expect(any(not np.array_equal(a, p) for a, p in zip(before, after, strict=True)),
-                   f"{who}: the first step left the parameters unchanged: compute the "
-                   "gradients with nnx.value_and_grad and apply them with "
-                   "optimizer.update(model, grads).")
-        if i % 100 == 0 or i == steps - 1:
-            expect(bool(np.isfinite(float(loss))), f"{who}: the loss became {float(loss)} at "
-                   f"step {i}: look for a log of 0, a division by 0 or a sign that makes the "
-                   "loss fall without end.")
+        return train_step(state, batch, jax.random.fold_in(key, i))
+
+    state, loss = one_step(state, 0)
+    expect(np.ndim(loss) == 0, f"{who}: return the loss, one number for the batch; got shape "
+           f"{np.shape(loss)}.")
+    nnx.update((model, optimizer), state)
+    after = [np.asarray(p) for p in jax.tree.leaves(nnx.state(model, nnx.Param))]
+    expect(any(not np.array_equal(a, p) for a, p in zip(before, after, strict=True)),
+           f"{who}: the first step left the parameters unchanged: compute the gradients with "
+           "nnx.value_and_grad and apply them with optimizer.update(model, grads).")
+    hint = "look for a log of 0, a division by 0 or a sign that makes the loss fall without end."
+    expect(bool(np.isfinite(float(loss))), f"{who}: the loss is {float(loss)} at step 1: {hint}")
+    try:  # the course's loop, with its check for a loss that is not finite
+        state, _ = run_loop(lambda s, i: one_step(s, i + 1), state, steps - 1, hint=hint)
+    except NonFiniteLossError as err:
+        raise Hint(f"{who}: {err}") from None
     nnx.update((model, optimizer), state)
     return model
