@@ -8,7 +8,8 @@
     gray_share(images, rows=slice(14, 28))   # share of pixels that are neither ink nor paper
     state, losses = run_steps(step, state, 600, guard=GANGuard())   # a checked training loop
 
-The models, losses and training steps are written out in the notebook itself.
+Nothing here trains anything on its own: notebook 08 writes out its models, losses and training
+steps itself, and this module only supplies data and measurements.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Where the course lives on GitHub and the release Colab runs.
 
-``REPO`` and ``RELEASE`` below are the one place that names the repository and the release
-(a git tag, ``"v"`` + the ``version`` in pyproject.toml). Every notebook's "Open in Colab"
+``REPO`` and ``RELEASE`` are read from the package's data file ``course_utils/release.json``,
+the one place that names the repository and the release (a git tag, ``"v"`` + the ``version``
+in pyproject.toml). Every notebook's "Open in Colab"
 badge, every notebook's setup cell, the README's badges and the address the data files and
 pretrained checkpoints are downloaded from (``course_utils.data.DATA_BASE_URL``) follow them,
 so in Colab the notebook's text, the code it installs and the files that code downloads all
@@ -22,12 +23,16 @@ Anywhere else it only defines three names.
 
 from __future__ import annotations
 
+import json
 import re
+from importlib import resources
 
 __all__ = [
     "REPO",
     "RELEASE",
     "BADGE_IMAGE",
+    "RELEASE_FILE",
+    "read_release",
     "validate",
     "colab_url",
     "badge_markdown",
@@ -36,8 +41,17 @@ __all__ = [
     "setup_cell_source",
 ]
 
-REPO = "autoencoders-gans-course/course"
-RELEASE = "v0.2.0"
+RELEASE_FILE = "release.json"
+"""The package's data file naming the repository and release: ``{"repo": ..., "release": ...}``."""
+
+
+def read_release() -> tuple[str, str]:
+    """``(repo, release)`` as written in the package's ``release.json``."""
+    pinned = json.loads(resources.files("course_utils").joinpath(RELEASE_FILE).read_text("utf-8"))
+    return pinned["repo"], pinned["release"]
+
+
+REPO, RELEASE = read_release()
 
 _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 # "v" + a version in the normalised form pip reports (0.2.0, 1.0rc1, 0.3.0.post1)

@@ -7,11 +7,11 @@ Run from the repository's root, after setting the new ``version`` in pyproject.t
     python scripts/repoint_colab.py --check    # list every link that does not match; exit 1 then
 
 It rewrites every notebook's "Open in Colab" badge (first cell) and setup cell (second cell,
-``course_utils.colab.setup_cell_source``), the README's badges, and ``REPO``/``RELEASE`` in
-``course_utils/colab.py``, the one place the package reads them from (and so the address the
-data files are downloaded from). ``--check`` judges a checkout by the ``REPO``/``RELEASE``
-written in its own ``course_utils/colab.py``, and also that the release is ``"v"`` + the
-version in its pyproject.toml.
+``course_utils.colab.setup_cell_source``), the README's badges, and the data file
+``course_utils/release.json``, the one place the package reads ``REPO``/``RELEASE`` from (and so
+the address the data files are downloaded from). ``--check`` judges a checkout by the repository
+and release written in its own ``course_utils/release.json``, and also that the release is
+``"v"`` + the version in its pyproject.toml.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pathlib import Path
 
 from course_utils.colab import (
     RELEASE,
+    RELEASE_FILE,
     REPO,
     badge_markdown,
     colab_url,
@@ -107,14 +108,13 @@ def repoint(root: str | Path, repo: str | None = None, release: str | None = Non
         if new != text:
             readme.write_text(new, encoding="utf-8")
             changed.append(readme)
-    here = root / "course_utils" / "colab.py"
-    if here.is_file():
-        text = here.read_text(encoding="utf-8")
-        new = re.sub(r'^REPO = ".*"$', f'REPO = "{repo}"', text, count=1, flags=re.M)
-        new = re.sub(r'^RELEASE = ".*"$', f'RELEASE = "{release}"', new, count=1, flags=re.M)
-        if new != text:
-            here.write_text(new, encoding="utf-8")
-            changed.append(here)
+    pinned_file = root / "course_utils" / RELEASE_FILE
+    new = json.dumps({"repo": repo, "release": release}) + "\n"
+    old = pinned_file.read_text(encoding="utf-8") if pinned_file.is_file() else None
+    if new != old:
+        pinned_file.parent.mkdir(parents=True, exist_ok=True)
+        pinned_file.write_text(new, encoding="utf-8")
+        changed.append(pinned_file)
     return changed
 
 
@@ -145,14 +145,14 @@ def check(root: str | Path, repo: str = REPO, release: str = RELEASE) -> list[st
 
 
 def pinned(root: str | Path) -> tuple[str, str]:
-    """``(REPO, RELEASE)`` as written in ``root``/course_utils/colab.py (the imported package's
-    values when that file is missing), so that ``--check --root`` judges the checkout it is
-    given."""
-    path = Path(root) / "course_utils" / "colab.py"
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    repo = re.search(r'^REPO = "(.*)"$', text, re.M)
-    release = re.search(r'^RELEASE = "(.*)"$', text, re.M)
-    return (repo.group(1) if repo else REPO), (release.group(1) if release else RELEASE)
+    """``(REPO, RELEASE)`` as written in ``root``/course_utils/release.json (the imported
+    package's values when that file is missing), so that ``--check --root`` judges the checkout
+    it is given."""
+    path = Path(root) / "course_utils" / RELEASE_FILE
+    if not path.is_file():
+        return REPO, RELEASE
+    values = json.loads(path.read_text(encoding="utf-8"))
+    return values["repo"], values["release"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,7 +40,7 @@ def copy_of_checkout(tmp_path: Path) -> Path:
     shutil.copytree(REPO / "notebooks", root / "notebooks",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     (root / "course_utils").mkdir()
-    for name in ("course_utils/colab.py", "README.md", "pyproject.toml"):
+    for name in ("course_utils/release.json", "README.md", "pyproject.toml"):
         shutil.copy(REPO / name, root / name)
     return root
 
@@ -62,7 +62,8 @@ def test_repoint_moves_every_link_to_the_fork_and_release_and_nothing_else(tmp_p
     pointed = snapshot(root)
     set_version(root, "0.9.1")
     changed = repoint_colab.repoint(root, "my-lab/ae-course", "v0.9.1")
-    assert root / "README.md" in changed and root / "course_utils" / "colab.py" in changed
+    assert root / "README.md" in changed and root / "course_utils" / "release.json" in changed
+    assert not [p for p in changed if p.suffix == ".py"], "code is never rewritten, only data"
     assert repoint_colab.check(root, "my-lab/ae-course", "v0.9.1") == []
     assert repoint_colab.check(root) != []
     for path in root.rglob("*"):
@@ -225,3 +226,12 @@ def test_the_package_holds_no_command_line():
     assert not hasattr(colab, "main") and not hasattr(colab, "repoint")
     source = (REPO / "course_utils" / "colab.py").read_text()
     assert "__main__" not in source and "argparse" not in source
+
+
+def test_the_release_is_package_data_that_ships_with_the_package():
+    package_data = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"]["course_utils"]
+    assert colab.RELEASE_FILE in package_data
+    assert colab.read_release() == (colab.REPO, colab.RELEASE)
+    assert json.loads((REPO / "course_utils" / colab.RELEASE_FILE).read_text()) == {
+        "repo": colab.REPO, "release": colab.RELEASE}
