@@ -109,3 +109,49 @@ def test_relative_links_point_to_existing_files():
         if not path.exists():
             broken.append(target)
     assert broken == [], f"links to files that do not exist: {broken}"
+
+
+# A quoted measurement: a code span of numbers (with ±, %, "s" or "ms"), or a quoted run-time line.
+QUOTE = re.compile(r"`([^`\n]+)`")
+MEASUREMENT = re.compile(r"^(?:notebook ran in .*|[\d.,±%\s−-]+(?:\s?(?:ms|s))?)$")
+NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def printed_text(notebook: Path) -> str:
+    """Everything the notebook's stored outputs print (streams and plain-text results)."""
+    parts = []
+    for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+        for out in cell.get("outputs", []):
+            parts.append("".join(out.get("text", "")))
+            parts.append("".join(out.get("data", {}).get("text/plain", "")))
+    return "\n".join(parts)
+
+
+def unprinted_quotes(section: str, printed: str) -> list[tuple[str, str]]:
+    """(quote, number) for each number of a quoted measurement that the outputs do not print."""
+    missing = []
+    for quote in QUOTE.findall(section):
+        if not MEASUREMENT.match(quote.strip()) or not re.search(r"\d", quote):
+            continue
+        for number in NUMBER.findall(quote):
+            if not re.search(rf"(?<![\d.]){re.escape(number)}(?!\d)", printed):
+                missing.append((quote, number))
+    return missing
+
+
+def test_unprinted_quotes_finds_a_stale_number():
+    printed = "test MSE 0.0085 ± 0.0007\nnotebook ran in 145 s (full mode)\n"
+    section = ("error `0.0085 ± 0.0007`, stale `0.0068 ± 0.0004`; `notebook ran in 225 s (full "
+               "mode)`; code `x_test[:100]` is not a measurement")
+    assert unprinted_quotes(section, printed) == [
+        ("0.0068 ± 0.0004", "0.0068"), ("0.0068 ± 0.0004", "0.0004"),
+        ("notebook ran in 225 s (full mode)", "225")]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda nb: nb.stem)
+def test_every_quoted_measurement_is_printed_by_its_notebook(notebook: Path):
+    section = guide_sections(guide_text())[notebook.name[:2]]
+    assert QUOTE.search(section), "the section quotes nothing"
+    missing = unprinted_quotes(section, printed_text(notebook))
+    assert not missing, (f"{notebook.name}: the guide quotes numbers its outputs do not print "
+                         f"(re-read the section against the new outputs): {missing}")
