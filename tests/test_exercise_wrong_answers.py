@@ -169,6 +169,31 @@ def overlap_largest_cosine(a, b):
     return float(np.linalg.svd(qa @ qb.T, compute_uv=False)[0] ** 2)
 
 
+def ae_step(model, optimizer, x, *, target="x", ascent=False, per_image=False, copy=False,
+            other_gradient=False, mean_over_pixels=False):
+    """Notebook 01's build-it solution; each keyword turns on one wrong variant."""
+
+    def loss_fn(model):
+        out = x if copy else model(x)
+        goal = jnp.zeros_like(x) if target == "zeros" else x
+        per = jnp.sum((goal - out) ** 2, axis=-1)
+        if mean_over_pixels:
+            per = per / x.shape[-1]
+        return per if per_image else jnp.mean(per)
+
+    loss, grads = nnx.value_and_grad(loss_fn)(model)
+    if other_gradient:
+        grads = nnx.grad(lambda m: jnp.mean(m(x)))(model)
+    if ascent:
+        grads = jax.tree.map(lambda g: -g, grads)
+    optimizer.update(model, grads)
+    return loss
+
+
+def ae_step_without_update(model, optimizer, x):
+    return jnp.mean(jnp.sum((x - model(x)) ** 2, axis=-1))
+
+
 # ------------------------------------------------------------------------------ notebook 03
 def dae_loss(model, x_clean, x_noisy):
     return jnp.mean(jnp.sum((x_clean - model(x_noisy)) ** 2, axis=-1))
@@ -490,6 +515,14 @@ CASES: dict[str, tuple[object, dict[str, object]]] = {
         "a constant": lambda m, x, xn: jnp.asarray(100.0),
         "right on one input only": "memorised",
     }),
+    "check_ae_training": (ae_step, {
+        "no optimizer update": ae_step_without_update,
+        "gradient ascent (sign flipped)": lambda *a: ae_step(*a, ascent=True),
+        "target is zeros, not x": lambda *a: ae_step(*a, target="zeros"),
+        "the output replaced by x (loss 0)": lambda *a: ae_step(*a, copy=True),
+        "one loss per image": lambda *a: ae_step(*a, per_image=True),
+        "gradient of another loss": lambda *a: ae_step(*a, other_gradient=True),
+    }),
     "check_dae_training": (dae_step, {
         "no corruption (a plain autoencoder)": lambda *a: dae_step(*a, corrupt=False),
         "target is the masked image": lambda *a: dae_step(*a, noisy_target=True),
@@ -736,7 +769,7 @@ CASES: dict[str, tuple[object, dict[str, object]]] = {
 CHECKS = sorted(name for name in ex.__all__ if name.startswith("check_"))
 # "Build it" checks train models (about half a minute each): one draw each, since each call
 # already trains on freshly drawn data, keys and initial weights.
-BUILD_CHECKS = {"check_dae_training", "check_vae_training"}
+BUILD_CHECKS = {"check_ae_training", "check_dae_training", "check_vae_training"}
 
 
 def draws(name: str) -> int:
@@ -772,3 +805,9 @@ def test_a_wrong_answer_fails(name, wrong):
     for _ in range(draws(name)):
         result = check(_answer(name, wrong))
         assert not result.passed and repr(result).startswith("❌"), f"{wrong}: {result!r}"
+
+
+def test_ae_training_accepts_the_loss_averaged_over_pixels_too():
+    # a constant factor on the loss does not change Adam's steps: it is not a mistake
+    result = ex.check_ae_training(lambda *a: ae_step(*a, mean_over_pixels=True))
+    assert result.passed, repr(result)

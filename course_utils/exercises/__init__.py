@@ -13,6 +13,8 @@ notebook's checks live in the module named after it (``nb01_autoencoder_basics``
 
 from course_utils.exercises.core import CheckResult, Hint, close, exercise_check, expect, run_check
 from course_utils.exercises.nb01_autoencoder_basics import (
+    BUILD_AE,
+    check_ae_training,
     check_bottleneck,
     check_encoder,
     check_reconstruction_loss,
@@ -68,6 +70,7 @@ __all__ = [
     "CheckResult", "Hint", "expect", "exercise_check", "run_check", "close",
     # notebook 01
     "check_reconstruction_loss", "check_bottleneck", "check_encoder",
+    "BUILD_AE", "check_ae_training",
     # notebook 02
     "check_pca_reconstruction", "check_auroc", "check_subspace_overlap",
     # notebook 03
