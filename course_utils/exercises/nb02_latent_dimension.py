@@ -4,11 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import jax
+import jax.numpy as jnp
 import numpy as np
+from flax import nnx
 
-from course_utils.exercises.core import Hint, close, exercise_check, expect, fresh_rng
+from course_utils.data import load_mnist, random_subset
+from course_utils.exercises.core import (
+    Hint,
+    close,
+    exercise_check,
+    expect,
+    fresh_rng,
+    train_with_step,
+)
+from course_utils.metrics import mse_per_pixel
 
-__all__ = ["check_pca_reconstruction", "check_auroc", "check_subspace_overlap"]
+__all__ = [
+    "BUILD_2D",
+    "check_auroc",
+    "check_beat_pca_2d",
+    "check_pca_reconstruction",
+    "check_subspace_overlap",
+]
+
+# The "build it" exercise: the budget and the target the check holds a student's model to.
+BUILD_2D = {"steps": 1000, "batch_size": 128, "learning_rate": 2e-3, "n_pca": 10_000,
+            "n_test": 1000, "target_ratio": 0.85}
 
 
 def _reference_pca_reconstruction(x_train: np.ndarray, x: np.ndarray, d: int) -> np.ndarray:
@@ -117,3 +139,65 @@ def check_subspace_overlap(overlap: Callable[[np.ndarray, np.ndarray], float]) -
     e = np.eye(12)
     expect(close(float(overlap(e[:3], e[3:6])), 0.0), "orthogonal subspaces must give 0.")
     return "correct! 1 means the same subspace, about D/n means unrelated random ones."
+
+
+def _sum_squared_error_step(model: nnx.Module, optimizer: nnx.Optimizer, x: jax.Array,
+                            key: jax.Array) -> jax.Array:
+    """One Adam step on notebook 02's loss, ||x - g(f(x))||^2 summed over pixels."""
+    def loss_fn(model: nnx.Module) -> jax.Array:
+        return jnp.mean(jnp.sum((x - model(x)) ** 2, axis=-1))
+
+    loss, grads = nnx.value_and_grad(loss_fn)(model)
+    optimizer.update(model, grads)
+    return loss
+
+
+@exercise_check("build it: a 2-number code that beats PCA")
+def check_beat_pca_2d(make_model: Callable[[nnx.Rngs], nnx.Module]) -> str:
+    """``make_model(rngs)``: a fresh autoencoder whose code has 2 numbers.
+
+    The model must have ``encode(x)``: float32[N, 784] -> [N, 2], ``decode(h)``: [N, 2] ->
+    [N, 784] in [0, 1], and ``model(x) = decode(encode(x))``. Judged by outcome: the check
+    trains it (1,000 steps of 128 training digits, Adam 2e-3, notebook 02's loss) and measures
+    the error per pixel on 1,000 random test digits; PCA with 2 components, fit on 10,000
+    random training digits, is measured on the same digits. It passes when the model's error is
+    at most 0.85 times PCA's. About 15 s on a 2-core CPU.
+    """
+    b = BUILD_2D
+    seed = int(fresh_rng().integers(1 << 30))
+    model = make_model(nnx.Rngs(seed))
+    for name in ("encode", "decode"):
+        expect(callable(getattr(model, name, None)), f"give the model a method `{name}` (and "
+               "`__call__` = decode(encode(x))): the check reads the 2 numbers of the code.")
+    x_train = load_mnist("train", flatten=True)[0]
+    (x_probe,) = random_subset(x_train, n=64, seed=seed)
+    h = np.asarray(model.encode(jnp.asarray(x_probe)))
+    expect(h.shape == (64, 2), f"encode must give 2 numbers per image: float32[N, 2]; for "
+           f"N = 64 it gave shape {h.shape}.")
+    out = np.asarray(model(jnp.asarray(x_probe)))
+    expect(out.shape == (64, 784), f"the model must return one 784-pixel image per input, got "
+           f"shape {out.shape}.")
+    expect(bool(np.all((out >= 0) & (out <= 1))), "the reconstructions must lie in [0, 1], "
+           "like the pixels: end the decoder with a sigmoid.")
+    through_code = np.asarray(model.decode(jnp.asarray(h)))
+    expect(np.allclose(out, through_code, atol=1e-5), "model(x) must be decode(encode(x)): "
+           "the reconstruction has to pass through the 2-number code.")
+    model = train_with_step(model, _sum_squared_error_step, x_train, steps=b["steps"],
+                            batch_size=b["batch_size"], learning_rate=b["learning_rate"],
+                            seed=seed, who="your model")
+    (x_fit,) = random_subset(x_train, n=b["n_pca"], seed=seed)
+    (x_test,) = random_subset(load_mnist("test", flatten=True)[0], n=b["n_test"], seed=seed)
+    mean = x_fit.mean(axis=0)
+    components = np.linalg.svd(x_fit - mean, full_matrices=False)[2][:2]
+    pca_error = mse_per_pixel(x_test, mean + (x_test - mean) @ components.T @ components)
+    yours = mse_per_pixel(x_test, np.asarray(model(jnp.asarray(x_test))))
+    ratio = yours / pca_error
+    figures = (f"error per pixel {yours:.4f} against PCA's {pca_error:.4f}, ratio {ratio:.2f} "
+               f"(target: at most {b['target_ratio']})")
+    expect(ratio <= 1.05 or ratio <= b["target_ratio"], f"{figures}: worse than PCA, the best "
+           "linear 2-D code. Does the decoder use the code, and does every layer get trained?")
+    expect(ratio <= b["target_ratio"], f"{figures}. A code that is (nearly) a linear function "
+           "of the pixels cannot beat PCA, which is the best linear 2-D code: give the encoder "
+           "and the decoder hidden layers with a nonlinearity (e.g. 784 → 256 → 128 → 2 with "
+           "ReLU, and back).")
+    return f"correct! After {b['steps']:,} steps: {figures}."
