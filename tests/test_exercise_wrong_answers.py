@@ -19,6 +19,7 @@ import pytest
 from flax import nnx
 
 from course_utils import exercises as ex
+from course_utils.layers import Conv, ConvTranspose
 
 DRAWS = 2  # each answer is checked this many times, each time on the check's own fresh inputs
 
@@ -320,6 +321,43 @@ def insert_zeros(x, s):
     return out.at[:, ::s, ::s].set(x)
 
 
+class CodeAutoencoder(nnx.Module):
+    """Notebook 05's build-it solution: a 7×7×64 code; ``mistake`` names a wrong variant."""
+
+    def __init__(self, *, rngs: nnx.Rngs, mistake: str = ""):
+        first, second = {"no stride": (1, 1), "14x14 code": (2, 1)}.get(mistake, (2, 2))
+        channels = 32 if mistake == "32 channels" else 64
+        self.enc1 = Conv(1, 32, 3, strides=first, rngs=rngs)  # 28 -> 14
+        self.enc2 = Conv(32, channels, 3, strides=second, rngs=rngs)  # 14 -> 7
+        self.dec1 = ConvTranspose(channels, 32, 4, strides=second, rngs=rngs)  # 7 -> 14
+        self.dec2 = ConvTranspose(32, 1, 4, strides=first, rngs=rngs)  # 14 -> 28
+        self.mistake = mistake
+
+    def encode(self, x):
+        if self.mistake == "returns its input":
+            return x
+        return nnx.relu(self.enc2(nnx.relu(self.enc1(x))))
+
+    def decode(self, h):
+        if self.mistake == "returns its input":
+            return h
+        if self.mistake == "decoder ignores the code":
+            h = jnp.zeros_like(h)
+        out = self.dec2(nnx.relu(self.dec1(h)))
+        if self.mistake == "no output sigmoid":
+            return out
+        return nnx.sigmoid(nnx.relu(out) if self.mistake == "ReLU before the sigmoid" else out)
+
+    def __call__(self, x):
+        if self.mistake == "call skips the code":
+            return x
+        return self.decode(self.encode(x))
+
+
+def make_code_autoencoder(mistake: str = "") -> Callable:
+    return lambda rngs: CodeAutoencoder(rngs=rngs, mistake=mistake)
+
+
 def zeros_after_the_last_pixel(x, s):
     n, h, w, c = x.shape
     return jnp.zeros((n, h * s, w * s, c), x.dtype).at[:, ::s, ::s].set(x)
@@ -576,6 +614,17 @@ CASES: dict[str, tuple[object, dict[str, object]]] = {
             jnp.sum(jnp.abs(m(x)), -1)),
         "right on one input only": "memorised",
     }),
+    "check_sparse_training": (sparse_loss, {
+        "L2 penalty": lambda m, x, lam: _rec(m, x) + lam * jnp.mean(jnp.sum(m.encode(x) ** 2, -1)),
+        "penalty on the weights": lambda m, x, lam: _rec(m, x) + lam * jnp.sum(
+            jnp.abs(m.encoder.kernel[...])),
+        "penalty subtracted": lambda m, x, lam: _rec(m, x) - lam * jnp.mean(
+            jnp.sum(jnp.abs(m.encode(x)), -1)),
+        "lam ignored (weight 1)": lambda m, x, lam: sparse_loss(m, x, 1.0),
+        "penalty on the output": lambda m, x, lam: _rec(m, x) + lam * jnp.mean(
+            jnp.sum(jnp.abs(m(x)), -1)),
+        "no penalty": lambda m, x, lam: _rec(m, x),
+    }),
     "check_contractive_penalty": (contractive_penalty, {
         "derivative not squared": lambda k, b, x: jnp.mean(jnp.sum(
             _h(k, b, x) * (1 - _h(k, b, x)) * jnp.sum(k**2, 0), -1)),
@@ -616,6 +665,11 @@ CASES: dict[str, tuple[object, dict[str, object]]] = {
         "transposed VALID as i − k + 1": lambda: [24, 12, 6, 12, 8],
         "four sizes": lambda: [24, 12, 6, 12],
         "floats": lambda: [24.0, 12.0, 6.0, 12.0, 16.0],
+    }),
+    "check_conv_autoencoder": (make_code_autoencoder(), {
+        mistake: make_code_autoencoder(mistake) for mistake in (
+            "no stride", "32 channels", "no output sigmoid", "decoder ignores the code",
+            "returns its input", "call skips the code", "14x14 code", "ReLU before the sigmoid")
     }),
     "check_insert_zeros": (insert_zeros, {
         "zeros after the last pixel": zeros_after_the_last_pixel,
@@ -769,7 +823,8 @@ CASES: dict[str, tuple[object, dict[str, object]]] = {
 CHECKS = sorted(name for name in ex.__all__ if name.startswith("check_"))
 # "Build it" checks train models (about half a minute each): one draw each, since each call
 # already trains on freshly drawn data, keys and initial weights.
-BUILD_CHECKS = {"check_ae_training", "check_dae_training", "check_vae_training"}
+BUILD_CHECKS = {"check_ae_training", "check_conv_autoencoder", "check_dae_training",
+                "check_sparse_training", "check_vae_training"}
 
 
 def draws(name: str) -> int:

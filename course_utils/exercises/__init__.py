@@ -32,12 +32,16 @@ from course_utils.exercises.nb03_denoising import (
     check_psnr,
 )
 from course_utils.exercises.nb04_regularized_autoencoders import (
+    BUILD_SPARSE,
     check_contractive_penalty,
     check_kl_sparsity,
     check_sparse_loss,
+    check_sparse_training,
 )
 from course_utils.exercises.nb05_convolutional_autoencoders import (
+    BUILD_CONV,
     STACK_05,
+    check_conv_autoencoder,
     check_insert_zeros,
     check_stack_sizes,
     check_transposed_output_size,
@@ -77,8 +81,10 @@ __all__ = [
     "BUILD_DAE", "check_dae_loss", "check_dae_training", "check_masking_noise", "check_psnr",
     # notebook 04
     "check_sparse_loss", "check_contractive_penalty", "check_kl_sparsity",
+    "BUILD_SPARSE", "check_sparse_training",
     # notebook 05
     "STACK_05", "check_transposed_output_size", "check_stack_sizes", "check_insert_zeros",
+    "BUILD_CONV", "check_conv_autoencoder",
     # notebook 06
     "check_d_loss", "check_nonsaturating_g_loss", "check_optimal_discriminator", "check_slerp",
     # notebook 07
