@@ -24,14 +24,16 @@ from dataclasses import dataclass
 from typing import ParamSpec
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import optax
 from flax import nnx
 
+from course_utils.gan import ring_centers, sample_ring
 from course_utils.train import NonFiniteLossError, run_loop
 
-__all__ = ["CheckResult", "Hint", "close", "exercise_check", "expect", "fresh_rng", "run_check",
-           "train_with_step"]
+__all__ = ["CheckResult", "Hint", "RingMLP", "close", "exercise_check", "expect", "fresh_rng",
+           "run_check", "train_ring_gan", "train_with_step"]
 
 P = ParamSpec("P")
 
@@ -164,3 +166,91 @@ def train_with_step(model: nnx.Module, step: Callable[..., jax.Array], x_train: 
         raise Hint(f"{who}: {err}") from None
     nnx.update((model, optimizer), state)
     return model
+
+
+class RingMLP(nnx.Module):
+    """Notebook 06's MLP: two hidden layers with leaky ReLU, float32[N, d_in] -> [N, d_out]."""
+
+    def __init__(self, d_in: int, d_out: int, hidden: int, *, rngs: nnx.Rngs):
+        self.net = nnx.Sequential(
+            nnx.Linear(d_in, hidden, rngs=rngs), nnx.leaky_relu,
+            nnx.Linear(hidden, hidden, rngs=rngs), nnx.leaky_relu,
+            nnx.Linear(hidden, d_out, rngs=rngs),
+        )
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return self.net(x)
+
+
+_GAN_CHUNK = 100  # GAN rounds per compiled call
+
+
+def train_ring_gan(gan_round: Callable[..., tuple[jax.Array, jax.Array]], seed: int, *,
+                   rounds: int, batch_size: int, learning_rate: float, hidden: int,
+                   n_labels: int = 0) -> nnx.Module:
+    """A fresh G and D trained on notebook 06's ring with a student's ``gan_round``; returns G.
+
+    For the GAN "build it" checks. G: ``RingMLP(2 + n_labels, 2)``, D: ``RingMLP(2 + n_labels,
+    1)``, Adam(learning_rate, b1=0.5) each; ``rounds`` (a multiple of 100) rounds of
+    ``batch_size`` ring samples, keys from ``seed``. Unconditional (``n_labels == 0``):
+    ``gan_round(G, D, opt_g, opt_d, x_real, z_d, z_g)``; conditional (``n_labels == 8``, a
+    sample's label is the index of its mode): ``gan_round(G, D, opt_g, opt_d, x_real, y_real,
+    z_d, y_d, z_g, y_g)`` with int32 labels in 0..7 for the real batch and for the generated
+    batches of D's and of G's step. Both return ``(d_loss, g_loss)``. Stops with a hint when the
+    losses are not two numbers, when one round leaves a player unchanged, or on a NaN.
+    """
+    G = RingMLP(2 + n_labels, 2, hidden, rngs=nnx.Rngs(seed))
+    D = RingMLP(2 + n_labels, 1, hidden, rngs=nnx.Rngs(seed + 100))
+    opt_g = nnx.Optimizer(G, optax.adam(learning_rate, b1=0.5), wrt=nnx.Param)
+    opt_d = nnx.Optimizer(D, optax.adam(learning_rate, b1=0.5), wrt=nnx.Param)
+    graphdef, state = nnx.split((G, D, opt_g, opt_d))
+    x_np = sample_ring(50_000, seed=seed)
+    labels = np.argmin(np.linalg.norm(x_np[:, None] - ring_centers()[None], axis=-1), axis=1)
+    data, data_labels = jnp.asarray(x_np), jnp.asarray(labels, np.int32)
+    key, n = jax.random.key(seed), batch_size
+
+    def one_round(state, i):
+        G, D, opt_g, opt_d = nnx.merge(graphdef, state)
+        k_data, k_d, k_g, k_yd, k_yg = jax.random.split(jax.random.fold_in(key, i), 5)
+        pick = jax.random.randint(k_data, (n,), 0, len(data))
+        z_d, z_g = jax.random.normal(k_d, (n, 2)), jax.random.normal(k_g, (n, 2))
+        if n_labels:
+            y_d = jax.random.randint(k_yd, (n,), 0, n_labels)
+            y_g = jax.random.randint(k_yg, (n,), 0, n_labels)
+            losses = gan_round(G, D, opt_g, opt_d, data[pick], data_labels[pick], z_d, y_d, z_g,
+                               y_g)
+        else:
+            losses = gan_round(G, D, opt_g, opt_d, data[pick], z_d, z_g)
+        return nnx.state((G, D, opt_g, opt_d)), losses
+
+    # a first round on a copy of the state: the shapes of the losses, and that both players move
+    probe, losses = jax.jit(one_round)(state, 0)
+    expect(isinstance(losses, tuple) and len(losses) == 2
+           and all(np.ndim(v) == 0 for v in losses),
+           "return the two losses of the round, (d_loss, g_loss), each one number.")
+    G1, D1, _, _ = nnx.merge(graphdef, probe)
+    for name, new, old in (("G", G1, G), ("D", D1, D)):
+        moved = [not np.array_equal(a, p) for a, p in zip(
+            jax.tree.leaves(nnx.state(new, nnx.Param)), jax.tree.leaves(nnx.state(old, nnx.Param)),
+            strict=True)]
+        expect(any(moved), f"one round left {name}'s parameters unchanged: each player needs its "
+               f"own step, nnx.value_and_grad of its loss and opt_{name.lower()}.update({name}, "
+               "grads).")
+
+    @jax.jit
+    def chunk(state, start):  # _GAN_CHUNK rounds in one call (small MLPs: a scan is fast on CPU)
+        return jax.lax.scan(one_round, state, start + jnp.arange(_GAN_CHUNK))
+
+    def chunk_step(state, c):
+        state, chunk_losses = chunk(state, c * _GAN_CHUNK)
+        return state, tuple(jnp.mean(v) for v in chunk_losses)  # a NaN stays NaN
+
+    hint = ("look for a log of 0 or a sign that makes a loss fall without end: D minimises "
+            "-V, G the non-saturating -E[log D(G(z))].")
+    try:
+        state, _ = run_loop(chunk_step, state, rounds // _GAN_CHUNK, hint=hint,
+                            where=lambda c: f"rounds {c * _GAN_CHUNK + 1}-{(c + 1) * _GAN_CHUNK}")
+    except NonFiniteLossError as err:
+        raise Hint(str(err)) from None
+    nnx.update((G, D, opt_g, opt_d), state)
+    return G

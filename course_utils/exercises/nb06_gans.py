@@ -7,12 +7,15 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
-from flax import nnx
 
-from course_utils.exercises.core import close, exercise_check, expect, fresh_rng
-from course_utils.gan import mode_coverage, sample_ring
-from course_utils.train import NonFiniteLossError, run_loop
+from course_utils.exercises.core import (
+    close,
+    exercise_check,
+    expect,
+    fresh_rng,
+    train_ring_gan,
+)
+from course_utils.gan import mode_coverage
 
 __all__ = [
     "BUILD_GAN",
@@ -147,77 +150,10 @@ def check_slerp(slerp: Callable[[jax.Array, jax.Array, jax.Array], jax.Array]) -
             "is a z of the size the generator was trained on.")
 
 
+
 # The "build it" exercise: the budget and the targets the check holds a student's round to.
-_CHUNK = 100  # rounds per compiled call
 BUILD_GAN = {"rounds": 3000, "batch_size": 256, "learning_rate": 1e-3, "hidden": 128,
              "n_samples": 2000, "target_modes": 8, "target_near": 0.4}
-
-
-class _MLP(nnx.Module):
-    """Notebook 06's MLP: two hidden layers with leaky ReLU, float32[N, d_in] -> [N, d_out]."""
-
-    def __init__(self, d_in: int, d_out: int, hidden: int, *, rngs: nnx.Rngs):
-        self.net = nnx.Sequential(
-            nnx.Linear(d_in, hidden, rngs=rngs), nnx.leaky_relu,
-            nnx.Linear(hidden, hidden, rngs=rngs), nnx.leaky_relu,
-            nnx.Linear(hidden, d_out, rngs=rngs),
-        )
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        return self.net(x)
-
-
-def _train_ring_gan(gan_round: Callable[..., tuple[jax.Array, jax.Array]], seed: int
-                    ) -> tuple[nnx.Module, np.ndarray]:
-    """Fresh G and D trained on the ring with ``gan_round``; returns G and the losses."""
-    b = BUILD_GAN
-    G = _MLP(2, 2, b["hidden"], rngs=nnx.Rngs(seed))
-    D = _MLP(2, 1, b["hidden"], rngs=nnx.Rngs(seed + 100))
-    opt_g = nnx.Optimizer(G, optax.adam(b["learning_rate"], b1=0.5), wrt=nnx.Param)
-    opt_d = nnx.Optimizer(D, optax.adam(b["learning_rate"], b1=0.5), wrt=nnx.Param)
-    graphdef, state = nnx.split((G, D, opt_g, opt_d))
-    data = jnp.asarray(sample_ring(50_000, seed=seed))
-    key, n = jax.random.key(seed), b["batch_size"]
-
-    def one_round(state, i):
-        G, D, opt_g, opt_d = nnx.merge(graphdef, state)
-        k_data, k_d, k_g = jax.random.split(jax.random.fold_in(key, i), 3)
-        x_real = data[jax.random.randint(k_data, (n,), 0, len(data))]
-        losses = gan_round(G, D, opt_g, opt_d, x_real, jax.random.normal(k_d, (n, 2)),
-                           jax.random.normal(k_g, (n, 2)))
-        return nnx.state((G, D, opt_g, opt_d)), losses
-
-    # a first round on a copy of the state: the shapes of the losses, and that both players move
-    probe, losses = jax.jit(one_round)(state, 0)
-    expect(isinstance(losses, tuple) and len(losses) == 2
-           and all(np.ndim(v) == 0 for v in losses),
-           "return the two losses of the round, (d_loss, g_loss), each one number.")
-    G1, D1, _, _ = nnx.merge(graphdef, probe)
-    for name, new, old in (("G", G1, G), ("D", D1, D)):
-        moved = [not np.array_equal(a, p) for a, p in zip(
-            jax.tree.leaves(nnx.state(new, nnx.Param)), jax.tree.leaves(nnx.state(old, nnx.Param)),
-            strict=True)]
-        expect(any(moved), f"one round left {name}'s parameters unchanged: each player needs its "
-               f"own step, nnx.value_and_grad of its loss and opt_{name.lower()}.update({name}, "
-               "grads).")
-
-    @jax.jit
-    def chunk(state, start):  # _CHUNK rounds in one call (small MLPs: a scan is fast on CPU)
-        return jax.lax.scan(one_round, state, start + jnp.arange(_CHUNK))
-
-    def chunk_step(state, c):
-        state, chunk_losses = chunk(state, c * _CHUNK)
-        return state, tuple(jnp.mean(v) for v in chunk_losses)  # NaN anywhere stays NaN
-
-    hint = ("look for a log of 0 or a sign that makes a loss fall without end: D minimises "
-            "-V, G the non-saturating -E[log D(G(z))].")
-    try:
-        state, losses = run_loop(chunk_step, state, b["rounds"] // _CHUNK, hint=hint,
-                                 where=lambda c: f"rounds {c * _CHUNK + 1}-{(c + 1) * _CHUNK}")
-    except NonFiniteLossError as error:
-        expect(False, str(error))
-    nnx.update((G, D, opt_g, opt_d), state)
-    return G, losses
 
 
 @exercise_check("build it: one round of GAN training")
@@ -236,7 +172,8 @@ def check_gan_training(gan_round: Callable[..., tuple[jax.Array, jax.Array]]) ->
     """
     b = BUILD_GAN
     seed = int(fresh_rng().integers(1 << 30))
-    G, _ = _train_ring_gan(gan_round, seed)
+    G = train_ring_gan(gan_round, seed, rounds=b["rounds"], batch_size=b["batch_size"],
+                       learning_rate=b["learning_rate"], hidden=b["hidden"])
     samples = np.asarray(G(jax.random.normal(jax.random.key(seed + 1), (b["n_samples"], 2))))
     expect(bool(np.all(np.isfinite(samples))), "G's samples are not finite after training.")
     cov = mode_coverage(samples)
