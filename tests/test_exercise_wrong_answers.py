@@ -9,7 +9,10 @@ The checks draw fresh random inputs on every call, so each case runs on several 
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -21,6 +24,7 @@ from flax import nnx
 from course_utils import exercises as ex
 from course_utils.layers import Conv, ConvTranspose
 
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 DRAWS = 2  # each answer is checked this many times, each time on the check's own fresh inputs
 
 
@@ -193,6 +197,31 @@ def ae_step(model, optimizer, x, *, target="x", ascent=False, per_image=False, c
 
 def ae_step_without_update(model, optimizer, x):
     return jnp.mean(jnp.sum((x - model(x)) ** 2, axis=-1))
+
+
+class TwoNumberAE(nnx.Module):
+    """Notebook 02's build-it answer (784 → 256 → 128 → 2 and back), or one of its bugs."""
+
+    def __init__(self, rngs: nnx.Rngs, *, code: int = 2, linear: bool = False,
+                 sigmoid: bool = True, bypass: bool = False):
+        act = (lambda v: v) if linear else nnx.relu
+        self.encoder = nnx.Sequential(nnx.Linear(784, 256, rngs=rngs), act,
+                                      nnx.Linear(256, 128, rngs=rngs), act,
+                                      nnx.Linear(128, code, rngs=rngs))
+        self.decoder = nnx.Sequential(nnx.Linear(code, 128, rngs=rngs), act,
+                                      nnx.Linear(128, 256, rngs=rngs), act,
+                                      nnx.Linear(256, 784, rngs=rngs))
+        self.sigmoid, self.bypass = sigmoid, bypass
+
+    def encode(self, x):
+        return self.encoder(x)
+
+    def decode(self, h):
+        out = self.decoder(h)
+        return nnx.sigmoid(out) if self.sigmoid else out
+
+    def __call__(self, x):
+        return x if self.bypass else self.decode(self.encode(x))
 
 
 # ------------------------------------------------------------------------------ notebook 03
@@ -422,6 +451,32 @@ def slerp_unit_angle(z0, z1, t):  # the angle between unnormalised vectors: arcc
     return (jnp.sin((1 - t) * omega) * z0 + jnp.sin(t * omega) * z1) / jnp.sin(omega)
 
 
+def _gan_d_loss(D, x_real, x_fake):
+    return -jnp.mean(jax.nn.log_sigmoid(D(x_real))) - jnp.mean(jax.nn.log_sigmoid(-D(x_fake)))
+
+
+def _gan_g_loss(G, D, z):
+    return -jnp.mean(jax.nn.log_sigmoid(D(G(z))))
+
+
+def gan_round(G, D, opt_g, opt_d, x_real, z_d, z_g, *, d_sign=1.0, g_sign=1.0, swap=False,
+              real_only=False, update_d=True, update_g=True):
+    """Notebook 06's round (one D step, then one G step), or one of its plausible bugs."""
+    x_fake = G(z_d)
+    a, b = (x_fake, x_real) if swap else (x_real, x_fake)
+    if real_only:
+        d_fn = lambda D_: -jnp.mean(jax.nn.log_sigmoid(D_(a)))  # noqa: E731
+    else:
+        d_fn = lambda D_: d_sign * _gan_d_loss(D_, a, b)  # noqa: E731
+    d_value, grads = nnx.value_and_grad(d_fn)(D)
+    if update_d:
+        opt_d.update(D, grads)
+    g_value, grads = nnx.value_and_grad(lambda G_: g_sign * _gan_g_loss(G_, D, z_g))(G)
+    if update_g:
+        opt_g.update(G, grads)
+    return d_value, g_value
+
+
 # ------------------------------------------------------------------------------ notebook 07
 def diagonal_gaussian_kl(mean_q, logvar_q, mean_p, logvar_p):
     ratio = (jnp.exp(logvar_q) + (mean_q - mean_p) ** 2) / jnp.exp(logvar_p)
@@ -480,6 +535,34 @@ def cycle_loss(x_to_y, y_to_x, x, y):
 
 
 # ------------------------------------------------------------------------------ the table
+
+def _with_label(v, y, use=True):
+    one_hot = jax.nn.one_hot(y, 8)
+    return jnp.concatenate([v, one_hot if use else 0 * one_hot], axis=-1)
+
+
+def cgan_round(G, D, opt_g, opt_d, x_real, y_real, z_d, y_d, z_g, y_g, *, g_label=True,
+               d_label=True, update_d=True, update_g=True):
+    """Notebook 08's conditional round on the ring, or one of its plausible bugs."""
+    def d_loss(D_):
+        real = D_(_with_label(x_real, y_real, d_label))
+        fake = D_(_with_label(G(_with_label(z_d, y_d, g_label)), y_d, d_label))
+        return -jnp.mean(jax.nn.log_sigmoid(real)) - jnp.mean(jax.nn.log_sigmoid(-fake))
+
+    d_value, grads = nnx.value_and_grad(d_loss)(D)
+    if update_d:
+        opt_d.update(D, grads)
+
+    def g_loss(G_):
+        fake = G_(_with_label(z_g, y_g, g_label))
+        return -jnp.mean(jax.nn.log_sigmoid(D(_with_label(fake, y_g, d_label))))
+
+    g_value, grads = nnx.value_and_grad(g_loss)(G)
+    if update_g:
+        opt_g.update(G, grads)
+    return d_value, g_value
+
+
 CASES: dict[str, tuple[object, dict[str, object]]] = {
     "check_reconstruction_loss": (reconstruction_loss, {
         "mean over pixels too": lambda x, r: jnp.mean((x - r) ** 2),
@@ -533,6 +616,12 @@ CASES: dict[str, tuple[object, dict[str, object]]] = {
         "compares with the inlier median": lambda s_in, s_out: float(np.mean(
             np.asarray(s_out) > np.median(s_in))),
         "right on one input only": "memorised",
+    }),
+    "check_beat_pca_2d": (lambda rngs: TwoNumberAE(rngs), {
+        "no nonlinearity (a linear code)": lambda rngs: TwoNumberAE(rngs, linear=True),
+        "a code of 3 numbers": lambda rngs: TwoNumberAE(rngs, code=3),
+        "no sigmoid at the end": lambda rngs: TwoNumberAE(rngs, sigmoid=False),
+        "returns its input": lambda rngs: TwoNumberAE(rngs, bypass=True),
     }),
     "check_subspace_overlap": (subspace_overlap, {
         "square root": lambda a, b: float(np.sqrt(subspace_overlap(a, b))),
@@ -714,6 +803,13 @@ CASES: dict[str, tuple[object, dict[str, object]]] = {
         "clipped ratio": lambda p, q: np.clip(p / np.maximum(q, 1e-12), 0, 1),
         "right on one input only": "memorised",
     }),
+    "check_gan_training": (gan_round, {
+        "D's loss maximised (sign error)": lambda *a: gan_round(*a, d_sign=-1.0),
+        "real and generated batches swapped": lambda *a: gan_round(*a, swap=True),
+        "no D update": lambda *a: gan_round(*a, update_d=False),
+        "no G update": lambda *a: gan_round(*a, update_g=False),
+        "one loss returned": lambda *a: gan_round(*a)[0],
+    }),
     "check_slerp": (slerp, {
         "linear interpolation": lerp,
         "axes swapped": lambda z0, z1, t: slerp(z0, z1, t).T,
@@ -807,6 +903,12 @@ CASES: dict[str, tuple[object, dict[str, object]]] = {
         "product of kernels": lambda layers: int(np.prod([k for k, _ in layers])),
         "a constant": lambda layers: 18,
     }),
+    "check_cgan_training": (cgan_round, {
+        "G without the label": lambda *a: cgan_round(*a, g_label=False),
+        "D without the label": lambda *a: cgan_round(*a, d_label=False),
+        "no D update": lambda *a: cgan_round(*a, update_d=False),
+        "no G update": lambda *a: cgan_round(*a, update_g=False),
+    }),
     "check_cycle_loss": (cycle_loss, {
         "X → Y → X only": lambda f, g, x, y: _mae(g(f(x)), x),
         "Y → X → Y only": lambda f, g, x, y: _mae(f(g(y)), y),
@@ -823,7 +925,8 @@ CASES: dict[str, tuple[object, dict[str, object]]] = {
 CHECKS = sorted(name for name in ex.__all__ if name.startswith("check_"))
 # "Build it" checks train models (about half a minute each): one draw each, since each call
 # already trains on freshly drawn data, keys and initial weights.
-BUILD_CHECKS = {"check_ae_training", "check_conv_autoencoder", "check_dae_training",
+BUILD_CHECKS = {"check_ae_training", "check_beat_pca_2d", "check_cgan_training",
+                "check_conv_autoencoder", "check_dae_training", "check_gan_training",
                 "check_sparse_training", "check_vae_training"}
 
 
@@ -845,7 +948,24 @@ def test_every_check_has_a_right_answer_and_at_least_four_wrong_ones():
         assert len(wrongs) >= 4, f"{name} has only {len(wrongs)} wrong answers"
 
 
-@pytest.mark.parametrize("name", CHECKS)
+def folded_solutions() -> str:
+    """The code of every folded solution in the notebooks, as one text."""
+    found = []
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] == "markdown":
+                found += re.findall(r"```python\n(.*?)```", "".join(cell["source"]), re.S)
+    return "\n".join(found)
+
+
+def test_every_build_check_is_called_by_a_folded_solution():
+    # tests/test_notebooks.py runs each notebook's folded solutions through their checks: for the
+    # "build it" checks, which train models, that run is the right-answer test
+    solutions = folded_solutions()
+    assert not [name for name in BUILD_CHECKS if f"{name}(" not in solutions]
+
+
+@pytest.mark.parametrize("name", sorted(set(CHECKS) - BUILD_CHECKS))
 def test_the_notebook_solution_passes(name):
     check = getattr(ex, name)
     for _ in range(draws(name)):

@@ -20,7 +20,9 @@ from course_utils.exercises.nb01_autoencoder_basics import (
     check_reconstruction_loss,
 )
 from course_utils.exercises.nb02_latent_dimension import (
+    BUILD_2D,
     check_auroc,
+    check_beat_pca_2d,
     check_pca_reconstruction,
     check_subspace_overlap,
 )
@@ -47,7 +49,9 @@ from course_utils.exercises.nb05_convolutional_autoencoders import (
     check_transposed_output_size,
 )
 from course_utils.exercises.nb06_gans import (
+    BUILD_GAN,
     check_d_loss,
+    check_gan_training,
     check_nonsaturating_g_loss,
     check_optimal_discriminator,
     check_slerp,
@@ -62,7 +66,9 @@ from course_utils.exercises.nb07_variational_autoencoders import (
     diag_gaussian_kl,
 )
 from course_utils.exercises.nb08_conditional_gans import (
+    BUILD_CGAN,
     PATCH_DISCRIMINATOR_08,
+    check_cgan_training,
     check_conditional_input,
     check_cycle_loss,
     check_patch_receptive_field,
@@ -77,6 +83,7 @@ __all__ = [
     "BUILD_AE", "check_ae_training",
     # notebook 02
     "check_pca_reconstruction", "check_auroc", "check_subspace_overlap",
+    "BUILD_2D", "check_beat_pca_2d",
     # notebook 03
     "BUILD_DAE", "check_dae_loss", "check_dae_training", "check_masking_noise", "check_psnr",
     # notebook 04
@@ -87,11 +94,13 @@ __all__ = [
     "BUILD_CONV", "check_conv_autoencoder",
     # notebook 06
     "check_d_loss", "check_nonsaturating_g_loss", "check_optimal_discriminator", "check_slerp",
+    "BUILD_GAN", "check_gan_training",
     # notebook 07
     "diag_gaussian_kl", "check_diagonal_gaussian_kl",
     "check_bernoulli_log_likelihood", "check_gaussian_nll",
     "BUILD_VAE", "BuildVAE", "check_vae_training",
     # notebook 08
+    "BUILD_CGAN", "check_cgan_training",
     "PATCH_DISCRIMINATOR_08", "check_conditional_input", "check_pix2pix_g_loss",
     "check_patch_receptive_field", "check_cycle_loss",
 ]

@@ -153,7 +153,7 @@ def check_slerp(slerp: Callable[[jax.Array, jax.Array, jax.Array], jax.Array]) -
 
 # The "build it" exercise: the budget and the targets the check holds a student's round to.
 BUILD_GAN = {"rounds": 3000, "batch_size": 256, "learning_rate": 1e-3, "hidden": 128,
-             "n_samples": 2000, "target_modes": 8, "target_near": 0.4}
+             "n_samples": 2000, "target_modes": 7, "target_near": 0.4}
 
 
 @exercise_check("build it: one round of GAN training")
@@ -165,10 +165,11 @@ def check_gan_training(gan_round: Callable[..., tuple[jax.Array, jax.Array]]) ->
     G frozen), then one step of G on the non-saturating loss at ``z_g`` (D frozen), updating
     both in place through their optimizers, and return both losses. Judged by outcome: fresh
     MLPs (notebook 06's, 128 hidden units, Adam 1e-3 with β1 = 0.5 for both) train on the ring
-    for 3,000 rounds of 256 samples with your round; then 2,000 samples of G must cover all 8
-    modes and at least 40 % of them must lie within 3σ of a mode (``mode_coverage``). About
-    15 s on a 2-core CPU. (The minimax, saturating generator loss also passes here: from these
-    initial weights it trains; notebook 06's race shows the start from which it does not.)
+    for 3,000 rounds of 256 samples with your round; then 2,000 samples of G must cover at
+    least 7 of the 8 modes (a right round drops a mode now and then: 1 run in 12 here) and at
+    least 40 % of them must lie within 3σ of a mode (``mode_coverage``). About 15 s on a 2-core
+    CPU. (The minimax, saturating generator loss also passes here: from these initial weights it
+    trains; notebook 06's race shows the start from which it does not.)
     """
     b = BUILD_GAN
     seed = int(fresh_rng().integers(1 << 30))
@@ -180,9 +181,10 @@ def check_gan_training(gan_round: Callable[..., tuple[jax.Array, jax.Array]]) ->
     modes, near = cov["modes_covered"], cov["share_near_a_mode"]
     expect(modes >= b["target_modes"] and near >= b["target_near"],
            f"after {b['rounds']:,} rounds G covers {modes} of 8 modes with {near:.0%} of its "
-           f"samples near a mode (target: all 8 and at least {b['target_near']:.0%}). Check "
-           "the signs: D's step minimises -E[log D(x)] - E[log(1 - D(G(z)))], G's step "
-           "-E[log D(G(z))]; D's step must not move G, G's step must not move D.")
+           f"samples near a mode (target: at least {b['target_modes']} modes and "
+           f"{b['target_near']:.0%}). Check the signs: D's step minimises -E[log D(x)] - "
+           "E[log(1 - D(G(z)))], G's step -E[log D(G(z))]; D's step must not move G, G's step "
+           "must not move D.")
     return (f"correct! After {b['rounds']:,} rounds G covers {modes} of 8 modes with "
-            f"{near:.0%} of its samples within 3σ of a mode (target: all 8, at least "
-            f"{b['target_near']:.0%}).")
+            f"{near:.0%} of its samples within 3σ of a mode (target: at least "
+            f"{b['target_modes']} modes and {b['target_near']:.0%}).")
