@@ -19,7 +19,7 @@ PYTEST_FLAGS ?=
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: install lab test unit nbval lint notebooks bench lock clean test-colab test-browser chromium \
-	notebooks-once compile-times
+	notebooks-once compile-times editions
 
 install: $(STAMP)
 
@@ -159,6 +159,11 @@ test-colab: $(COLAB_STAMP)
 NOTEBOOKS ?= notebooks/*.ipynb
 notebooks: install
 	COURSE_FAST=0 COURSE_CACHE_DIR=$$(mktemp -d) $(BIN)/python scripts/execute_notebooks.py $(NOTEBOOKS)
+
+# The student edition (no solutions) and the instructor edition (solutions in place of the stubs,
+# model answers shown) of every notebook, under editions/; nothing is executed.
+editions: install
+	$(BIN)/python scripts/build_editions.py
 
 # Seconds each notebook spends compiling on a first and a second run (full mode; FAST=1 for fast).
 compile-times: install
