@@ -959,8 +959,9 @@ def folded_solutions() -> str:
 
 
 def test_every_build_check_is_called_by_a_folded_solution():
-    # tests/test_notebooks.py runs each notebook's folded solutions through their checks: for the
-    # "build it" checks, which train models, that run is the right-answer test
+    # tests/test_editions.py runs each solution of the instructor edition (the notebooks' folded
+    # solutions) through its check: for the "build it" checks, which train models, that run is
+    # the right-answer test
     solutions = folded_solutions()
     assert not [name for name in BUILD_CHECKS if f"{name}(" not in solutions]
 
