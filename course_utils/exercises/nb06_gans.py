@@ -153,7 +153,7 @@ def check_slerp(slerp: Callable[[jax.Array, jax.Array, jax.Array], jax.Array]) -
 
 # The "build it" exercise: the budget and the targets the check holds a student's round to.
 BUILD_GAN = {"rounds": 3000, "batch_size": 256, "learning_rate": 1e-3, "hidden": 128,
-             "n_samples": 2000, "target_modes": 7, "target_near": 0.4}
+             "n_samples": 2000, "target_modes": 7, "target_near": 0.4, "seed": 13}
 
 
 @exercise_check("build it: one round of GAN training")
@@ -165,14 +165,14 @@ def check_gan_training(gan_round: Callable[..., tuple[jax.Array, jax.Array]]) ->
     G frozen), then one step of G on the non-saturating loss at ``z_g`` (D frozen), updating
     both in place through their optimizers, and return both losses. Judged by outcome: fresh
     MLPs (notebook 06's, 128 hidden units, Adam 1e-3 with β1 = 0.5 for both) train on the ring
-    for 3,000 rounds of 256 samples with your round; then 2,000 samples of G must cover at
-    least 7 of the 8 modes (a right round drops a mode now and then: 1 run in 12 here) and at
+    for 3,000 rounds of 256 samples (a fixed seed) with your round; then 2,000 samples of G
+    must cover at least 7 of the 8 modes (a right round drops a mode now and then: 1 run in 12 here) and at
     least 40 % of them must lie within 3σ of a mode (``mode_coverage``). About 15 s on a 2-core
     CPU. (The minimax, saturating generator loss also passes here: from these initial weights it
     trains; notebook 06's race shows the start from which it does not.)
     """
     b = BUILD_GAN
-    seed = int(fresh_rng().integers(1 << 30))
+    seed = b["seed"]  # fixed: a right round then passes every time (fresh seeds dropped modes)
     G = train_ring_gan(gan_round, seed, rounds=b["rounds"], batch_size=b["batch_size"],
                        learning_rate=b["learning_rate"], hidden=b["hidden"])
     samples = np.asarray(G(jax.random.normal(jax.random.key(seed + 1), (b["n_samples"], 2))))
