@@ -36,19 +36,38 @@ def _small_autoencoder(seed: int) -> nnx.Module:
     return MLPAutoencoder(6, hidden=(16,), rngs=nnx.Rngs(seed))
 
 
+def _sparse_draw(rng: np.random.Generator, n: int
+                 ) -> tuple[nnx.Module, jax.Array, float, float, np.ndarray]:
+    """A small model, a batch x: float32[n, 784] in [0, 1] and a weight lam on which every
+    mistake the sparse loss check names gives a value at least 0.1 % away from the right loss and
+    from each other mistake (a random draw can make, say, the signed sum of h almost 0, and then
+    "no absolute value" would look like "no penalty"). Returns the model, x, lam, the
+    reconstruction error and h = model.encode(x)."""
+    for _ in range(100):
+        model = _small_autoencoder(int(rng.integers(1 << 30)))
+        x = jnp.asarray(rng.random((n, 784), dtype=np.float32))
+        h = np.asarray(model.encode(x), np.float64)
+        rec = float(np.mean(np.sum((np.asarray(x, np.float64) - np.asarray(model(x))) ** 2,
+                                   1)))
+        lam = float(rng.uniform(0.2, 3.0))
+        l1 = np.mean(np.sum(np.abs(h), 1))
+        values = np.array([rec, rec + lam * np.mean(np.sum(h**2, 1)),
+                           rec + lam * np.mean(np.sum(h, 1)), rec + lam * np.mean(np.abs(h)),
+                           lam * rec + l1, rec + lam * l1])
+        gaps = np.abs(values[:, None] - values[None, :]) / np.abs(values).max()
+        if np.all(gaps[np.triu_indices(len(values), 1)] > 1e-3):  # 10 × close()'s rtol
+            return model, x, lam, rec, h
+    raise RuntimeError("no batch separates the sparse loss check's cases: report this bug.")
+
+
 @exercise_check("sparse autoencoder loss")
 def check_sparse_loss(sparse_loss: Callable[[nnx.Module, jax.Array, float], jax.Array]
                       ) -> str:
     """``sparse_loss(model, x, lam)`` = ‖x − g(f(x))‖² + λ‖f(x)‖₁, each summed over pixels or
     code units and averaged over the batch. ``model.encode``/``model.decode`` give f and g."""
     rng = fresh_rng()
-    model = _small_autoencoder(int(rng.integers(1 << 30)))
     for n in (8, 5):  # fresh values, two batch sizes (each shape compiles once)
-        x = jnp.asarray(rng.random((n, 784), dtype=np.float32))
-        h = np.asarray(model.encode(x), np.float64)
-        rec = float(np.mean(np.sum((np.asarray(x, np.float64) - np.asarray(model(x))) ** 2,
-                                   1)))
-        lam = float(rng.uniform(0.2, 3.0))
+        model, x, lam, rec, h = _sparse_draw(rng, n)
         out = sparse_loss(model, x, lam)
         expect(np.ndim(out) == 0, f"return one number for the batch, got shape "
                f"{np.shape(out)}.")
