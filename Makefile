@@ -88,11 +88,12 @@ TEST_CACHE = tmp="$$(mktemp -d)" && trap 'rm -rf "$$tmp"' EXIT && \
 unit: install
 	$(TEST_CACHE) $(BIN)/python -m pytest tests $(PYTEST_FLAGS)
 
-# Every notebook, executed top to bottom in fast mode by the project's own kernel.
+# Every notebook, executed top to bottom in fast mode by the project's own kernel; each exercise
+# stub must be reported "not attempted yet" (COURSE_EXPECT_CHECKS: any other outcome is an error).
 NBVAL_NOTEBOOKS ?= notebooks
 nbval: install
-	$(TEST_CACHE) COURSE_FAST=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env \
-		-p no:cacheprovider $(NBVAL_NOTEBOOKS) $(PYTEST_FLAGS)
+	$(TEST_CACHE) COURSE_FAST=1 COURSE_EXPECT_CHECKS=not-attempted $(BIN)/python -m pytest \
+		--nbval-lax --nbval-current-env -p no:cacheprovider $(NBVAL_NOTEBOOKS) $(PYTEST_FLAGS)
 
 # Each notebook is executed once per test run: in JupyterLab by the browser tests, which check
 # that every cell ran without an error (what nbval checks) and then drive the explorers; under
@@ -132,6 +133,8 @@ test-browser: $(BROWSER_STAMP) chromium
 
 # The same tests on the versions Google Colab ships (requirements/colab.txt, Python 3.13):
 # installing with those versions as constraints also proves pyproject's ranges admit them.
+# The notebooks run here as their instructor edition (`make editions`), each exercise's solution
+# in place of its stub, and every check must pass; `make test` runs them as students get them.
 PYTHON_COLAB ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) python3.13)
 VENV_COLAB   ?= .venv-colab
 COLAB_STAMP  := $(VENV_COLAB)/.installed
@@ -151,8 +154,10 @@ test-colab: $(COLAB_STAMP)
 	$(TEST_CACHE) $(VENV_COLAB)/bin/python -m pytest tests --ignore=tests/test_project.py \
 		--ignore=tests/test_make.py \
 		-p no:cacheprovider $(PYTEST_FLAGS)
-	$(TEST_CACHE) COURSE_FAST=1 $(VENV_COLAB)/bin/python -m pytest --nbval-lax --nbval-current-env \
-		-p no:cacheprovider notebooks $(PYTEST_FLAGS)
+	$(TEST_CACHE) $(VENV_COLAB)/bin/python scripts/build_editions.py --out "$$tmp/editions" \
+		&& COURSE_FAST=1 COURSE_EXPECT_CHECKS=pass $(VENV_COLAB)/bin/python -m pytest \
+		--nbval-lax --nbval-current-env -p no:cacheprovider -c pyproject.toml \
+		"$$tmp/editions/instructor" $(PYTEST_FLAGS)
 
 # Re-execute every notebook in full mode and store its outputs (what students read first),
 # with an empty model cache, so the stored outputs show a first run, training included.

@@ -959,9 +959,9 @@ def folded_solutions() -> str:
 
 
 def test_every_build_check_is_called_by_a_folded_solution():
-    # tests/test_editions.py runs each solution of the instructor edition (the notebooks' folded
-    # solutions) through its check: for the "build it" checks, which train models, that run is
-    # the right-answer test
+    # `make test-colab` runs the instructor edition of every notebook (the notebooks' folded
+    # solutions in place of the stubs) with COURSE_EXPECT_CHECKS=pass: for the "build it"
+    # checks, which train models, that run is the right-answer test
     solutions = folded_solutions()
     assert not [name for name in BUILD_CHECKS if f"{name}(" not in solutions]
 

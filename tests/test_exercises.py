@@ -11,6 +11,7 @@ from sklearn.decomposition import PCA
 from course_utils import exercises as ex
 from course_utils.cgan import receptive_field
 from course_utils.conv_arithmetic import conv_transpose_output_size
+from course_utils.exercises.core import CheckExpectationError
 from course_utils.gan import optimal_discriminator
 from course_utils.metrics import psnr
 from course_utils.models import MLPAutoencoder
@@ -39,6 +40,37 @@ def test_an_untouched_stub_is_reported_as_not_attempted():
 def test_a_crash_in_student_code_is_reported_not_raised():
     result = ex.run_check("demo", lambda: 1 / 0)
     assert not result and "ZeroDivisionError" in repr(result)
+
+
+def _stub():
+    raise NotImplementedError
+
+
+def _wrong():
+    ex.expect(False, "look again")
+
+
+def test_expect_checks_pass_makes_every_outcome_but_a_pass_raise(monkeypatch):
+    monkeypatch.setenv("COURSE_EXPECT_CHECKS", "pass")
+    assert ex.run_check("demo", lambda: "well done")
+    for body, shown in [(_stub, "not attempted"), (_wrong, "look again"),
+                        (lambda: 1 / 0, "ZeroDivisionError")]:
+        with pytest.raises(CheckExpectationError, match=f"COURSE_EXPECT_CHECKS=pass.*{shown}"):
+            ex.run_check("demo", body)
+
+
+def test_expect_checks_not_attempted_accepts_only_an_untouched_stub(monkeypatch):
+    monkeypatch.setenv("COURSE_EXPECT_CHECKS", "not-attempted")
+    assert "not attempted yet" in repr(ex.run_check("demo", _stub))
+    for body in [lambda: "well done", _wrong, lambda: 1 / 0]:
+        with pytest.raises(CheckExpectationError, match="not-attempted"):
+            ex.run_check("demo", body)
+
+
+def test_expect_checks_refuses_a_value_it_does_not_know(monkeypatch):
+    monkeypatch.setenv("COURSE_EXPECT_CHECKS", "yes")
+    with pytest.raises(ValueError, match="COURSE_EXPECT_CHECKS must be 'pass', 'not-attempted'"):
+        ex.run_check("demo", _stub)
 
 
 def test_a_decorated_check_reports_hints_and_keeps_its_name_and_signature():

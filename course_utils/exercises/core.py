@@ -4,8 +4,8 @@ A check is a function decorated with ``@exercise_check(name)``: it tries the stu
 on small, freshly drawn inputs, calls ``expect(condition, hint)`` for each likely mistake, and
 returns a success message. The decorator runs it through ``run_check``, which turns the outcome
 into a ``CheckResult``, shown in Jupyter as one line: "✅ correct" or "❌ not yet" with the hint.
-A check never raises (except for a call with the wrong arguments), so a notebook with an
-unfinished exercise still runs.
+A check never raises (except for a call with the wrong arguments, or when ``COURSE_EXPECT_CHECKS``
+is set for a test), so a notebook with an unfinished exercise still runs.
 
     @exercise_check("reconstruction loss")
     def check_reconstruction_loss(loss_fn) -> str:
@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import html
 import inspect
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ParamSpec
@@ -32,8 +33,16 @@ from flax import nnx
 from course_utils.gan import ring_centers, sample_ring
 from course_utils.train import NonFiniteLossError, run_loop
 
-__all__ = ["CheckResult", "Hint", "RingMLP", "close", "exercise_check", "expect", "fresh_rng",
-           "run_check", "train_ring_gan", "train_with_step"]
+__all__ = ["EXPECT_ENV", "CheckResult", "CheckExpectationError", "Hint", "RingMLP", "close",
+           "exercise_check", "expect", "fresh_rng", "run_check", "train_ring_gan",
+           "train_with_step"]
+
+# For the tests that run a whole edition of a notebook: COURSE_EXPECT_CHECKS=pass makes every
+# check that does not pass raise (the instructor edition, solutions in place), and
+# COURSE_EXPECT_CHECKS=not-attempted makes every check that meets anything but an untouched stub
+# raise (the student edition). Unset (as for students), a check never raises.
+EXPECT_ENV = "COURSE_EXPECT_CHECKS"
+_EXPECTATIONS = ("pass", "not-attempted")
 
 P = ParamSpec("P")
 
@@ -46,6 +55,11 @@ def expect(condition: bool, hint: str) -> None:
     """Fail the running check with ``hint`` unless ``condition`` holds."""
     if not condition:
         raise Hint(hint)
+
+
+class CheckExpectationError(AssertionError):
+    """Raised by a check when ``COURSE_EXPECT_CHECKS`` is set and the outcome is not the one
+    expected (for tests that run a whole edition of a notebook)."""
 
 
 @dataclass(frozen=True)
@@ -74,16 +88,27 @@ def run_check(name: str, body: Callable[[], str | None]) -> CheckResult:
     ``body`` raises ``Hint`` for a wrong answer and returns an optional success message.
     ``NotImplementedError`` means the stub is untouched; any other error is reported as such.
     """
+    expected = os.environ.get(EXPECT_ENV, "").strip()
+    if expected and expected not in _EXPECTATIONS:
+        raise ValueError(f"{EXPECT_ENV} must be 'pass', 'not-attempted' or unset, got "
+                         f"{expected!r}")
+    attempted = True
     try:
         message = body()
     except NotImplementedError:
-        return CheckResult(name, False, "not attempted yet: replace `raise NotImplementedError` "
-                                        "with your code, run that cell, then this one.")
+        attempted = False
+        result = CheckResult(name, False, "not attempted yet: replace `raise "
+                             "NotImplementedError` with your code, run that cell, then this one.")
     except Hint as hint:
-        return CheckResult(name, False, f"not yet. Hint: {hint}")
+        result = CheckResult(name, False, f"not yet. Hint: {hint}")
     except Exception as err:  # the student's code crashed: say where to look
-        return CheckResult(name, False, f"not yet: your code raised {type(err).__name__}: {err}")
-    return CheckResult(name, True, message or "correct!")
+        result = CheckResult(name, False, f"not yet: your code raised {type(err).__name__}: "
+                             f"{err}")
+    else:
+        result = CheckResult(name, True, message or "correct!")
+    if (expected == "pass" and not result) or (expected == "not-attempted" and attempted):
+        raise CheckExpectationError(f"{EXPECT_ENV}={expected}, but: {result!r}")
+    return result
 
 
 def exercise_check(name: str) -> Callable[[Callable[P, str | None]], Callable[P, CheckResult]]:
