@@ -19,7 +19,7 @@ PYTEST_FLAGS ?=
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: install lab test unit nbval lint notebooks bench lock clean test-colab test-browser chromium \
-	notebooks-once compile-times editions
+	notebooks-once compile-times editions site
 
 install: $(STAMP)
 
@@ -50,7 +50,7 @@ $(STAMP): pyproject.toml $(LOCK)
 		fi; \
 		$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }; }
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(LOCK) -e ".[lab,test]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(LOCK) -e ".[lab,test,site]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
 	@touch $(STAMP)
 
@@ -113,7 +113,8 @@ notebooks-once: $(BROWSER_STAMP) chromium
 BROWSER_STAMP := $(VENV)/.installed-browser
 
 $(BROWSER_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(LOCK) -e ".[lab,test,browser]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(LOCK) \
+		-e ".[lab,test,site,browser]"
 	@touch $(BROWSER_STAMP)
 
 chromium:
@@ -160,15 +161,22 @@ test-colab: $(COLAB_STAMP)
 		"$$tmp/editions/instructor" $(PYTEST_FLAGS)
 
 # Re-execute every notebook in full mode and store its outputs (what students read first),
-# with an empty model cache, so the stored outputs show a first run, training included.
+# with an empty model cache, so the stored outputs show a first run, training included. Each
+# explorer also stores a static HTML version of itself, which the web site (`make site`) shows.
 NOTEBOOKS ?= notebooks/*.ipynb
 notebooks: install
-	COURSE_FAST=0 COURSE_CACHE_DIR=$$(mktemp -d) $(BIN)/python scripts/execute_notebooks.py $(NOTEBOOKS)
+	COURSE_FAST=0 COURSE_STATIC_EXPLORERS=1 COURSE_CACHE_DIR=$$(mktemp -d) $(BIN)/python \
+		scripts/execute_notebooks.py $(NOTEBOOKS)
 
 # The student edition (no solutions) and the instructor edition (solutions in place of the stubs,
 # model answers shown) of every notebook, under editions/; nothing is executed.
 editions: install
 	$(BIN)/python scripts/build_editions.py
+
+# The course as a static web site under build/site (the student edition of every notebook with
+# its stored outputs, nothing executed; docs/site/conf.py): fails on a warning or a broken link.
+site: install
+	$(BIN)/python scripts/build_site.py --out build/site
 
 # Seconds each notebook spends compiling on a first and a second run (full mode; FAST=1 for fast).
 compile-times: install
@@ -183,7 +191,7 @@ bench: install
 # Re-pin the test environment after changing pyproject.toml's ranges.
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/python -m pip install --quiet "pip>=24" && .lock-venv/bin/python -m pip install --quiet ".[lab,test,browser]"
+	.lock-venv/bin/python -m pip install --quiet "pip>=24" && .lock-venv/bin/python -m pip install --quiet ".[lab,test,site,browser]"
 	.lock-venv/bin/python -m pip freeze --exclude course-utils | sort > $(LOCK)
 	rm -rf .lock-venv
 

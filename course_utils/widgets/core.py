@@ -32,6 +32,7 @@ from PIL import Image as PILImage
 from course_utils import checks
 from course_utils.models import apply_jitted
 from course_utils.viz import MODEL_COLOR, image_mosaic
+from course_utils.widgets import static
 
 __all__ = [
     "Explorer",
@@ -123,7 +124,15 @@ class Explorer:
         self.images[name].value = png_bytes(frame, self.scale)
 
     def _ipython_display_(self) -> None:
-        display(self.widget)
+        """The live widget; with ``COURSE_STATIC_EXPLORERS=1`` and ipywidgets 8 also its static
+        HTML (``course_utils.widgets.static``), which web pages show instead of the widget."""
+        bundle = getattr(self.widget, "_repr_mimebundle_", None)  # ipywidgets 8 only
+        if not (static.enabled() and callable(bundle)):
+            display(self.widget)
+            return
+        data = dict(bundle() or {})
+        data["text/html"] = static.static_html(self)
+        display(data, raw=True)
 
 
 def jitted_function(model: nnx.Module | Callable, method: str | None = None) -> Callable:

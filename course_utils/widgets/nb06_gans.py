@@ -30,12 +30,15 @@ import numpy as np
 from course_utils import checks
 from course_utils.gan import mode_coverage
 from course_utils.viz import DATA_COLOR, MODEL_COLOR
+from course_utils.widgets import static
 from course_utils.widgets.core import Explorer, hex_rgb
 
 __all__ = ["GANLabExplorer", "gan_lab_explorer", "render_field"]
 
 RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
 LOSSES = ("non-saturating", "saturating")
+# the frames of training after which a web page's recorded run shows the picture
+STATIC_RUN_FRAMES = (0, 1, 2, 4, 8, 16, 32)
 
 
 def render_field(prob: object, real: object, fake: object, extent: float) -> np.ndarray:
@@ -114,6 +117,33 @@ class GANLabExplorer(Explorer):
         text += (f" · modes covered <b>{cov['modes_covered']} of {cov['n_modes']}</b> · "
                  f"samples near a mode {cov['share_near_a_mode']:.0%}")
         self.info.value = text
+
+    def static_states(self) -> tuple[list[static.StaticControl], list[static.StaticState]]:
+        """For a web page without a kernel: a short run recorded from a fresh G and D (with
+        the current rates, k and loss), one frame after each count of ``STATIC_RUN_FRAMES``
+        frames of training, shown with a range labelled "step". The explorer's own training
+        state is kept as it was."""
+        kept = (self.session, self.step_count, self.d_losses, self.g_losses,
+                self.frames.get("field"), self.images["field"].value, self.info.value)
+        self.session = self.make_session(self.controls["d_lr"].value,
+                                         self.controls["g_lr"].value)
+        self.step_count, self.d_losses, self.g_losses = 0, [], []
+        recorded, labels, done = [], [], 0
+        try:
+            self.render()
+            for frames in STATIC_RUN_FRAMES:
+                while done < frames:
+                    self.step()
+                    done += 1
+                recorded.append(({"field": bytes(self.images["field"].value)},
+                                 str(self.info.value)))
+                labels.append(str(self.step_count))
+        finally:
+            (self.session, self.step_count, self.d_losses, self.g_losses, frame,
+             self.images["field"].value, self.info.value) = kept
+            if frame is not None:
+                self.frames["field"] = frame
+        return static.states_of_run(iter(recorded), labels, "generator step")
 
 
 def gan_lab_explorer(make_session: Callable[[float, float], Any], real: object, *,
