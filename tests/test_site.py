@@ -160,3 +160,11 @@ def test_pages_workflow_builds_with_make_site_and_publishes_build_site():
     deploy = flow["jobs"]["deploy"]["steps"]
     assert any(s.get("uses", "").startswith("actions/deploy-pages@") for s in deploy)
     assert flow["permissions"]["pages"] == "write"
+
+
+def test_a_broken_internal_link_fails_the_build(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "index.md").write_text("# Home\n\nSee [the missing page](missing.md).\n")
+    with pytest.raises(RuntimeError, match="sphinx-build failed"):
+        build_site.sphinx_build(src, tmp_path / "out")

@@ -188,6 +188,8 @@ def test_gan_step_through_records_a_short_run_and_keeps_its_own_state():
     assert (explorer.session, explorer.step_count, explorer.images["field"].value,
             explorer.info.value) == kept
     assert len(elements.tags("input")) == 1
+    (note,) = [a for a in elements.tags("p") if a.get("class") == "cse-note"]
+    assert "recorded" in explorer.static_note and "non-saturating" in explorer.static_note
 
 
 def displayed(monkeypatch, explorer) -> list:

@@ -118,6 +118,15 @@ class GANLabExplorer(Explorer):
                  f"samples near a mode {cov['share_near_a_mode']:.0%}")
         self.info.value = text
 
+    @property
+    def static_note(self) -> str:
+        """What a web page's recorded run is (see ``static_states``)."""
+        c = self.controls
+        return (f"A run recorded when the notebook was executed (D rate {c['d_lr'].value:g}, "
+                f"G rate {c['g_lr'].value:g}, {c['k'].value} D step(s) per G step, "
+                f"{c['loss'].value} G loss): move the range to step through it. Open the "
+                "notebook to train with other settings.")
+
     def static_states(self) -> tuple[list[static.StaticControl], list[static.StaticState]]:
         """For a web page without a kernel: a short run recorded from a fresh G and D (with
         the current rates, k and loss), one frame after each count of ``STATIC_RUN_FRAMES``

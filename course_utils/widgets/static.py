@@ -174,7 +174,8 @@ def _data_uri(png: bytes) -> str:
 def static_html(explorer: Any) -> str:
     """The static version of ``explorer`` as one HTML element (no script).
 
-    The explorer's own ``static_states()`` is used when it has one, else ``enumerate_states``.
+    The explorer's own ``static_states()`` is used when it has one, else ``enumerate_states``;
+    its ``static_note`` (plain text), when it has one, is shown under the controls.
     The element carries ``class="course-static-explorer"`` and a ``data-explorer`` JSON
     attribute: ``{"controls": [{name, description, labels, default, kind}], "pngs": [base64
     strings, each distinct image once], "states": [{"key": [value index per control],
@@ -215,7 +216,11 @@ def static_html(explorer: Any) -> str:
                        f'aria-label="{label}">'
                        f'<output data-readout="{i}">{html.escape(s.labels[s.default])}</output>')
         parts.append(f'<label class="cse-control"><span>{label}</span> {element}</label>')
-    parts.append(f'</div><div class="cse-info">{first.info}</div><div class="cse-images">')
+    parts.append("</div>")
+    note = getattr(explorer, "static_note", "")
+    if note:
+        parts.append(f'<p class="cse-note">{html.escape(note)}</p>')
+    parts.append(f'<div class="cse-info">{first.info}</div><div class="cse-images">')
     for name, png in first.images.items():
         parts.append(f'<img data-image="{html.escape(name)}" alt="{html.escape(name)}" '
                      f'src="{_data_uri(png)}">')
