@@ -19,7 +19,11 @@ pytest.importorskip("myst_nb", reason="the `site` extra is not installed: make i
 import build_site  # noqa: E402
 
 from course_utils import colab  # noqa: E402
-from course_utils.widgets import static, trained_models_explorer  # noqa: E402
+from course_utils.widgets import (  # noqa: E402
+    conv_arithmetic_explorer,
+    static,
+    trained_models_explorer,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 NAMES = [name for name, _, _ in build_site.readme_rows((REPO / "README.md").read_text())]
@@ -111,20 +115,25 @@ def test_math_is_rendered_by_the_mathjax_shipped_in_the_site(site):
 
 
 def explorer_notebook() -> nbformat.NotebookNode:
-    """A notebook whose one output is what a kernel stores for an explorer shown with
-    ``COURSE_STATIC_EXPLORERS=1``: the widget's view and the static HTML."""
+    """A notebook with two outputs as a kernel stores them for explorers shown with
+    ``COURSE_STATIC_EXPLORERS=1`` (the widget's view and the static HTML): a λ slider over
+    three stored models, and notebook 05's convolution explorer (eight controls, stored one
+    at a time, some ranges following others)."""
     rng = np.random.default_rng(0)
     lams = (0.0, 0.01, 0.1)
-    explorer = trained_models_explorer(
+    lam = trained_models_explorer(
         "lam", "λ", rng.random((4, 784), dtype=np.float32),
         {v: rng.random((4, 784), dtype=np.float32) for v in lams},
         {v: rng.random((3, 784), dtype=np.float32) for v in lams}, panel_name="features",
         panel_title="features", digits_title="digits", value=0.0)
-    data = dict(explorer.widget._repr_mimebundle_())
-    data["text/html"] = static.static_html(explorer)
-    cell = nbformat.v4.new_code_cell("sparsity_explorer(...)", outputs=[
-        nbformat.v4.new_output("display_data", data=data)])
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Explorer"), cell])
+    cells = [nbformat.v4.new_markdown_cell("# Explorer")]
+    for source, explorer in (("sparsity_explorer(...)", lam),
+                             ("conv_arithmetic_explorer()", conv_arithmetic_explorer())):
+        data = dict(explorer.widget._repr_mimebundle_())
+        data["text/html"] = static.static_html(explorer)
+        cells.append(nbformat.v4.new_code_cell(source, outputs=[
+            nbformat.v4.new_output("display_data", data=data)]))
+    nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata.update(
         kernelspec={"name": "python3", "display_name": "Python 3", "language": "python"},
         language_info={"name": "python", "pygments_lexer": "ipython3"})
@@ -143,7 +152,7 @@ def build_explorer_site(out: Path) -> Path:
 def test_a_stored_explorer_is_shown_as_its_static_html_not_the_widget(tmp_path):
     site = build_explorer_site(tmp_path / "out")
     page = (site / "explorer.html").read_text()
-    assert page.count(f'class="{static.CSS_CLASS}"') == 1
+    assert page.count(f'class="{static.CSS_CLASS}"') == 2
     assert "application/vnd.jupyter.widget-view+json" not in page
     scripts = [a.get("src", "") for a in Tags(page).all("script")]
     assert any(s.startswith("_static/explorers.js") for s in scripts)

@@ -7,6 +7,7 @@ import json
 import re
 from html.parser import HTMLParser
 
+import ipywidgets
 import numpy as np
 import pytest
 from PIL import Image
@@ -142,13 +143,21 @@ def test_many_controls_store_one_control_at_a_time_and_dependent_ranges_come_bac
     _, data = parse(static.static_html(explorer))
     assert data["mode"] == "one"
     defaults = [c["default"] for c in data["controls"]]
-    for state in data["states"]:
-        assert sum(k != d for k, d in zip(state["key"], defaults, strict=True)) <= 1
+    keys = [tuple(s["key"]) for s in data["states"]]
+    assert len(set(keys)) == len(keys) and keys[0] == tuple(defaults)
     sizes = [len(c["labels"]) for c in data["controls"]]
-    assert len(data["states"]) == 1 + sum(n - 1 for n in sizes)
+    for i, n in enumerate(sizes):  # every value of every control is stored, with the others
+        assert {k[i] for k in keys} == set(range(n))  # at their defaults where they allow it
     assert {n: c.value for n, c in explorer.controls.items()} == values
     assert {n: getattr(c, "max", None) for n, c in explorer.controls.items()} == maxima
     assert explorer.images["diagram"].value == diagram
+    for state in data["states"]:  # each stored view is what those control values show
+        for control, spec, j in zip(explorer.controls.values(), data["controls"], state["key"],
+                                    strict=True):
+            label = spec["labels"][j]
+            control.value = label if spec["kind"] == "select" else int(label)
+        assert png_of(data, state, "diagram") == explorer.images["diagram"].value
+        assert state["info"] == explorer.info.value
 
 
 def test_float_sliders_keep_at_most_max_values_and_their_current_value():
@@ -240,3 +249,13 @@ def test_large_pngs_are_stored_with_a_palette_small_ones_unchanged():
     np.testing.assert_allclose(back, decode_png(png), atol=1 / 255 + 1e-6)  # ≤ 256 colours
     digit = core.png_bytes(rng.random((28, 28), dtype=np.float32))
     assert static.compact_png(digit) == digit
+
+
+def test_a_button_without_static_states_shows_the_current_view_and_says_why(lam_explorer):
+    lam_explorer.controls["redraw"] = ipywidgets.Button(description="redraw")
+    elements, data = parse(static.static_html(lam_explorer))
+    assert data["controls"] == [] and len(data["states"]) == 1
+    assert png_of(data, data["states"][0], "digits") == lam_explorer.images["digits"].value
+    assert elements.tags("input") == [] and elements.tags("select") == []
+    assert static.NEEDS_KERNEL in static.static_html(lam_explorer)
+    assert lam_explorer.controls["lam"].value == 0.01

@@ -39,6 +39,7 @@ __all__ = [
     "ENABLE_VAR",
     "MAX_COMBINATIONS",
     "MAX_VALUES",
+    "NEEDS_KERNEL",
     "COMPACT_ABOVE",
     "CSS_CLASS",
     "StaticControl",
@@ -55,6 +56,8 @@ MAX_VALUES = 7  # values kept of a slider with more (evenly spaced, the current 
 # PNGs larger than this (a scatter plot's background, say) are stored with a 256-colour palette
 COMPACT_ABOVE = 32_000
 CSS_CLASS = "course-static-explorer"
+NEEDS_KERNEL = ("The controls of this explorer need a running notebook: open it in Colab or "
+                "JupyterLab to use them. Shown: the view when the notebook was executed.")
 
 
 def enabled() -> bool:
@@ -117,10 +120,11 @@ def enumerate_states(explorer: Any) -> tuple[list[StaticControl], list[StaticSta
     """
     names = list(explorer.controls)
     controls = [explorer.controls[n] for n in names]
+    found = [_control_values(c) for c in controls]  # ValueError for a button
     original = [c.value for c in controls]
     specs, values = [], []
-    for name, control, value in zip(names, controls, original, strict=True):
-        vals, labels, kind = _control_values(control)
+    for name, control, value, (vals, labels, kind) in zip(names, controls, original, found,
+                                                          strict=True):
         default = next(i for i, v in enumerate(vals) if v == value)
         specs.append(StaticControl(name, str(getattr(control, "description", "") or name),
                                    tuple(labels), default, kind))
@@ -132,14 +136,21 @@ def enumerate_states(explorer: Any) -> tuple[list[StaticControl], list[StaticSta
     else:  # one control at a time, the others at their current values
         keys = [defaults] + [defaults[:i] + (j,) + defaults[i + 1:]
                              for i, n in enumerate(sizes) for j in range(n) if j != defaults[i]]
-    states = []
+    states, seen = [], set()
     try:
         for key in keys:
             for control, vals, j in zip(controls, values, key, strict=True):
                 if control.value != vals[j]:
                     control.value = vals[j]
-            states.append(StaticState(key, {n: bytes(im.value) for n, im in
-                                            explorer.images.items()}, str(explorer.info.value)))
+            # stored under the values the controls hold: a range that follows another
+            # control (padding ≤ kernel - 1) may have refused the asked one
+            held = tuple(next((i for i, v in enumerate(vals) if v == c.value), -1)
+                         for c, vals in zip(controls, values, strict=True))
+            if -1 in held or held in seen:
+                continue
+            seen.add(held)
+            states.append(StaticState(held, {n: bytes(im.value) for n, im in
+                                             explorer.images.items()}, str(explorer.info.value)))
     finally:
         _restore(controls, original)
     return specs, states
@@ -175,14 +186,22 @@ def static_html(explorer: Any) -> str:
     """The static version of ``explorer`` as one HTML element (no script).
 
     The explorer's own ``static_states()`` is used when it has one, else ``enumerate_states``;
-    its ``static_note`` (plain text), when it has one, is shown under the controls.
+    its ``static_note`` (plain text), when it has one, is shown under the controls. An explorer
+    with a control that has no values to store (a button) is shown as it is now, with
+    ``NEEDS_KERNEL`` as its note.
     The element carries ``class="course-static-explorer"`` and a ``data-explorer`` JSON
     attribute: ``{"controls": [{name, description, labels, default, kind}], "pngs": [base64
     strings, each distinct image once], "states": [{"key": [value index per control],
     "images": {image name: index into pngs}, "info": html}], "mode": "product" | "one"}``.
     """
     states_of = getattr(explorer, "static_states", None)
-    specs, states = states_of() if callable(states_of) else enumerate_states(explorer)
+    note = getattr(explorer, "static_note", "")
+    try:
+        specs, states = states_of() if callable(states_of) else enumerate_states(explorer)
+    except ValueError:  # a control without values (a button): the view shown now, and why
+        specs, states = [], [StaticState((), {n: bytes(im.value) for n, im in
+                                              explorer.images.items()}, str(explorer.info.value))]
+        note = NEEDS_KERNEL
     pngs: list[str] = []
     index: dict[bytes, int] = {}
     rows = []
@@ -217,7 +236,6 @@ def static_html(explorer: Any) -> str:
                        f'<output data-readout="{i}">{html.escape(s.labels[s.default])}</output>')
         parts.append(f'<label class="cse-control"><span>{label}</span> {element}</label>')
     parts.append("</div>")
-    note = getattr(explorer, "static_note", "")
     if note:
         parts.append(f'<p class="cse-note">{html.escape(note)}</p>')
     parts.append(f'<div class="cse-info">{first.info}</div><div class="cse-images">')

@@ -154,10 +154,18 @@ def move_every_control(page) -> int:
 
 def test_static_explorer_slider_swaps_the_images(explorer_site, open_page):
     page, errors, outside = open_page(f"{explorer_site}/explorer.html")
-    root = page.locator(f".{static.CSS_CLASS}")
-    assert root.count() == 1
+    explorers = page.locator(f".{static.CSS_CLASS}")
+    assert explorers.count() == 2  # a λ slider; notebook 05's eight convolution controls
+    root, conv = explorers.nth(0), explorers.nth(1)
     readout = root.locator("output").inner_text()
-    assert move_every_control(page) == 3  # λ: 0 → 0.01 → 0.1 → back to 0
+    assert move_every_control(page) > 3 + 8  # λ: 0 → 0.01 → 0.1 → back to 0; conv: each value
+    # a combination stored only through its nearest view: the kernel to 1 leaves no padding
+    kernel, padding = conv.locator("[data-control='2']"), conv.locator("[data-control='4']")
+    padding.fill("1")
+    kernel.fill("0")  # k = 1
+    assert conv.locator("[data-readout='2']").inner_text() == "1"
+    assert conv.locator("[data-readout='4']").inner_text() == "0"
+    assert "(4 + 2·0 − 1) / 1" in conv.locator(".cse-info").inner_text()  # i + 2p − k
     root.locator("input[type=range]").fill("2")
     assert root.locator("output").inner_text() == "0.1" != readout
     assert "λ = 0.1" in root.locator(".cse-info").inner_text()
