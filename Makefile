@@ -136,6 +136,7 @@ test-browser: $(BROWSER_STAMP) chromium
 # installing with those versions as constraints also proves pyproject's ranges admit them.
 # The notebooks run here as their instructor edition (`make editions`), each exercise's solution
 # in place of its stub, and every check must pass; `make test` runs them as students get them.
+# The "build it" checks' wrong answers, which train models, run in `make test` only.
 PYTHON_COLAB ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) python3.13)
 VENV_COLAB   ?= .venv-colab
 COLAB_STAMP  := $(VENV_COLAB)/.installed
@@ -153,7 +154,7 @@ test-colab: $(COLAB_STAMP)
 		'| flax', flax.__version__, '| optax', optax.__version__, '| ipywidgets', \
 		ipywidgets.__version__, '| matplotlib', matplotlib.__version__)"
 	$(TEST_CACHE) $(VENV_COLAB)/bin/python -m pytest tests --ignore=tests/test_project.py \
-		--ignore=tests/test_make.py \
+		--ignore=tests/test_make.py -m "not trains_wrong_answers" \
 		-p no:cacheprovider $(PYTEST_FLAGS)
 	$(TEST_CACHE) $(VENV_COLAB)/bin/python scripts/build_editions.py --out "$$tmp/editions" \
 		&& COURSE_FAST=1 COURSE_EXPECT_CHECKS=pass $(VENV_COLAB)/bin/python -m pytest \
