@@ -40,6 +40,7 @@ CONF_DIR = REPO / "docs" / "site"
 NOTEBOOKS = REPO / "notebooks"
 GUIDE = REPO / "docs" / "instructor-guide.md"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+DOWNLOADS = "notebook-files"  # the student editions offered for download (not pages)
 BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\((https://colab\.research\.google\.com/"
                    r"[^)]+)\)")
 TABLE_ROW = re.compile(r"^\| \[`notebooks/(?P<name>[^`]+\.ipynb)`\]\([^)]*\) \| (?P<what>.*?) \| "
@@ -97,8 +98,9 @@ def home_page(readme: str) -> str:
 
 def notebook_page(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
     """The student edition of ``nb`` as a page: the Colab badge replaced by text links to Colab
-    and to the ``.ipynb`` (no image from another server), live widget views that have no stored
-    HTML replaced by a note, and the widgets' saved state dropped."""
+    and to the student edition's ``.ipynb`` (under ``DOWNLOADS``; no image from another server),
+    live widget views that have no stored HTML replaced by a note, and the widgets' saved state
+    dropped."""
     page = student_edition(nb, name)
     page.metadata.pop("widgets", None)
     first = next(c for c in page.cells if c.cell_type == "markdown")
@@ -106,7 +108,7 @@ def notebook_page(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode
         raise ValueError(f"{name}: the first markdown cell has no Open-in-Colab badge")
     first.source = BADGE.sub(
         lambda m: f"[Open in Colab]({m.group(1)}) · {{download}}`Download the notebook "
-                  f"<{name}>`", first.source, count=1)
+                  f"<{DOWNLOADS}/{name}>`", first.source, count=1)
     for cell in page.cells:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
@@ -125,9 +127,11 @@ def write_sources(src: Path) -> list[str]:
         raise ValueError(f"README's table lists {names}, notebooks/ holds {on_disk}")
     src.mkdir(parents=True, exist_ok=True)
     (src / "index.md").write_text(home_page(readme))
+    (src / DOWNLOADS).mkdir()
     for name in names:
         nb = nbformat.read(NOTEBOOKS / name, as_version=4)
         nbformat.write(notebook_page(nb, name), src / name)
+        nbformat.write(student_edition(nb, name), src / DOWNLOADS / name)  # as handed out
     repo, tag = release()
     guide = GUIDE.read_text()
     guide = re.sub(r"\]\(\.\./notebooks/([^)]+\.ipynb)\)", r"](\1)", guide)

@@ -67,6 +67,9 @@ def test_each_page_links_to_colab_and_its_notebook_file(site):
         (download,) = [h for h in hrefs if h.startswith("_downloads/") and h.endswith(name)]
         nb = nbformat.read(site / download, as_version=4)
         assert not any("solution" in c.metadata.get("tags", []) for c in nb.cells)
+        source = nbformat.read(REPO / "notebooks" / name, as_version=4)
+        assert nb.cells[0].source == source.cells[0].source  # the notebook as handed out
+        assert len(nb.cells) < len(source.cells)  # without its solution cells
 
 
 def test_every_reference_resolves_and_every_image_is_there(site):

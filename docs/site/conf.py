@@ -19,7 +19,8 @@ copyright = "the course authors, MIT license"
 release = _release["release"]
 
 extensions = ["myst_nb", "sphinx-mathjax-offline"]
-exclude_patterns = ["_build", "**.ipynb_checkpoints"]
+# notebook-files/: the student editions offered for download (scripts/build_site.py), not pages
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "notebook-files"]
 root_doc = "index"
 
 # the committed outputs, never re-run
