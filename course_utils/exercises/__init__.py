@@ -7,7 +7,7 @@ exercise still runs top to bottom.
 
 ``core`` holds the protocol (``exercise_check``, ``expect``, ``Hint``, ``CheckResult``); each
 notebook's checks live in the module named after it (``nb01_autoencoder_basics`` …
-``nb08_conditional_gans``), and every public name is importable from here:
+``nb09_diffusion``), and every public name is importable from here:
 ``from course_utils.exercises import check_reconstruction_loss``.
 """
 
@@ -74,6 +74,15 @@ from course_utils.exercises.nb08_conditional_gans import (
     check_patch_receptive_field,
     check_pix2pix_g_loss,
 )
+from course_utils.exercises.nb09_diffusion import (
+    BUILD_DDPM,
+    NoiseMLP,
+    check_ddpm_loss,
+    check_ddpm_training,
+    check_forward_sample,
+    check_reverse_step,
+    linear_schedule,
+)
 
 __all__ = [
     # the protocol
@@ -103,4 +112,7 @@ __all__ = [
     "BUILD_CGAN", "check_cgan_training",
     "PATCH_DISCRIMINATOR_08", "check_conditional_input", "check_pix2pix_g_loss",
     "check_patch_receptive_field", "check_cycle_loss",
+    # notebook 09
+    "linear_schedule", "check_forward_sample", "check_ddpm_loss", "check_reverse_step",
+    "BUILD_DDPM", "NoiseMLP", "check_ddpm_training",
 ]

@@ -8,7 +8,7 @@
 
 ``core`` holds the plumbing every explorer shares (``Explorer``, PNG images, argument checks,
 the latent-plane background, a slider over models trained beforehand); each notebook's explorers
-live in the module named after it (``nb02_latent_dimension`` … ``nb08_conditional_gans``), and
+live in the module named after it (``nb02_latent_dimension`` … ``nb09_diffusion``), and
 every public name is importable from here.
 """
 
@@ -44,6 +44,7 @@ from course_utils.widgets.nb07_variational_autoencoders import (
     vae_latent_explorer,
 )
 from course_utils.widgets.nb08_conditional_gans import cgan_explorer, inpainting_explorer
+from course_utils.widgets.nb09_diffusion import render_points, reverse_process_explorer
 
 __all__ = [
     "CELL_COLORS",
@@ -73,6 +74,8 @@ __all__ = [
     "png_bytes",
     "prior_mass_within",
     "render_field",
+    "render_points",
+    "reverse_process_explorer",
     "scatter_background",
     "sparsity_explorer",
     "trained_models_explorer",
