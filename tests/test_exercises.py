@@ -761,3 +761,133 @@ def test_notebook_08_checks_never_raise(check):
     for answer in (None, 42, lambda *a: None, lambda *a: "text", lambda *a: 1 / 0):
         result = check(answer)
         assert not result and isinstance(repr(result), str)
+
+
+# ---------------------------------------------------------------- notebook 09
+def right_q_sample(x0, t, eps, alpha_bar):
+    ab = alpha_bar[t][:, None]
+    return jnp.sqrt(ab) * x0 + jnp.sqrt(1 - ab) * eps
+
+
+def right_ddpm_loss(eps_model, x0, t, eps, alpha_bar):
+    x_t = right_q_sample(x0, t, eps, alpha_bar)
+    return jnp.mean(jnp.sum((eps - eps_model(x_t, t)) ** 2, axis=-1))
+
+
+def right_reverse_step(eps_model, x_t, t, z, betas, alpha_bar):
+    eps = eps_model(x_t, jnp.full((len(x_t),), t, jnp.int32))
+    mean = (x_t - betas[t] / jnp.sqrt(1 - alpha_bar[t]) * eps) / jnp.sqrt(1 - betas[t])
+    return mean + (jnp.sqrt(betas[t]) * z if t > 0 else 0.0)
+
+
+def test_linear_schedule_matches_its_definition():
+    betas, alphas, alpha_bar = ex.linear_schedule(50, 1e-3, 0.1)
+    np.testing.assert_allclose(betas[[0, -1]], [1e-3, 0.1], rtol=1e-6)
+    np.testing.assert_allclose(alphas, 1 - betas, rtol=1e-6)
+    np.testing.assert_allclose(alpha_bar, np.cumprod(1 - betas.astype(np.float64)), rtol=1e-5)
+    assert np.all(np.diff(alpha_bar) < 0)
+    with pytest.raises(ValueError, match="T must be"):
+        ex.linear_schedule(1)
+
+
+def test_forward_sample_matches_the_empirical_moments_of_the_formula():
+    # q(x_t | x_0) = N(sqrt(ab) x0, (1 - ab) I): the right answer's samples have those moments
+    _, _, alpha_bar = ex.linear_schedule(100)
+    x0 = jnp.full((20_000, 2), 1.5)
+    t = jnp.full((20_000,), 30, jnp.int32)
+    eps = jax.random.normal(jax.random.key(0), x0.shape)
+    x_t = np.asarray(right_q_sample(x0, t, eps, jnp.asarray(alpha_bar)))
+    np.testing.assert_allclose(x_t.mean(0), 1.5 * np.sqrt(alpha_bar[30]), atol=0.03)
+    np.testing.assert_allclose(x_t.var(0), 1 - alpha_bar[30], rtol=0.05)
+
+
+@pytest.mark.parametrize("check, right", [(ex.check_forward_sample, right_q_sample),
+                                          (ex.check_ddpm_loss, right_ddpm_loss),
+                                          (ex.check_reverse_step, right_reverse_step)])
+def test_notebook09_checks_pass_the_right_answer(check, right):
+    result = check(right)
+    assert result and repr(result).startswith("✅"), repr(result)
+
+
+def test_ddpm_loss_check_accepts_the_mean_over_coordinates_too():
+    def per_coordinate(m, x0, t, e, ab):
+        return jnp.mean((e - m(right_q_sample(x0, t, e, ab), t)) ** 2)
+
+    assert ex.check_ddpm_loss(per_coordinate)
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda x0, t, e, ab: right_q_sample(x0, 0 * t, e, ab), "same noise level"),
+    (lambda x0, t, e, ab: ab[t][:, None] * x0 + (1 - ab[t][:, None]) * e, "they are variances"),
+    (lambda x0, t, e, ab: right_q_sample(e, t, x0, ab), "swapped"),
+    (lambda x0, t, e, ab: right_q_sample(x0, t, e, ab)[:1], "one noisy row per row"),
+])
+def test_forward_sample_check_gives_the_matching_hint(wrong, hint):
+    result = ex.check_forward_sample(wrong)
+    assert not result and hint in repr(result), repr(result)
+
+
+def test_forward_sample_check_hints_at_one_step_of_the_chain():
+    def one_step(x0, t, e, ab):
+        betas = 1 - ab / jnp.concatenate([jnp.ones(1), ab[:-1]])
+        b = betas[t][:, None]
+        return jnp.sqrt(1 - b) * x0 + jnp.sqrt(b) * e
+
+    result = ex.check_forward_sample(one_step)
+    assert not result and "one step of the chain" in repr(result), repr(result)
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda m, x0, t, e, ab: jnp.mean(jnp.sum((x0 - m(right_q_sample(x0, t, e, ab), t)) ** 2, -1)),
+     "predicts the noise"),
+    (lambda m, x0, t, e, ab: jnp.mean(jnp.sum((e - m(x0, t)) ** 2, -1)), "not the clean x0"),
+    (lambda m, x0, t, e, ab: jnp.mean(jnp.sum((e - m(right_q_sample(x0, t, e, ab), 0 * t)) ** 2,
+                                              -1)), "pass each row's step"),
+    (lambda m, x0, t, e, ab: jnp.mean(jnp.sum(
+        (e - m(ab[t][:, None] * x0 + (1 - ab[t][:, None]) * e, t)) ** 2, -1)), "not by ᾱ_t"),
+    (lambda m, x0, t, e, ab: jnp.sum((e - m(right_q_sample(x0, t, e, ab), t)) ** 2, -1),
+     "return one number"),
+])
+def test_ddpm_loss_check_gives_the_matching_hint(wrong, hint):
+    result = ex.check_ddpm_loss(wrong)
+    assert not result and hint in repr(result), repr(result)
+
+
+def _reverse(m, x, t, z, b, ab, *, noise=True, coef_root=True, divisor="alpha", sd=True,
+             at_zero=False):
+    eps = m(x, jnp.full((len(x),), t, jnp.int32))
+    coef = b[t] / (jnp.sqrt(1 - ab[t]) if coef_root else 1 - ab[t])
+    mean = (x - coef * eps) / jnp.sqrt(1 - b[t] if divisor == "alpha" else ab[t])
+    scale = jnp.sqrt(b[t]) if sd else b[t]
+    return mean + (scale * z if noise and (t > 0 or at_zero) else 0.0)
+
+
+@pytest.mark.parametrize("options, hint", [
+    ({"noise": False}, "add the noise"),
+    ({"sd": False}, "standard deviation is √β_t"),
+    ({"coef_root": False}, "square root of 1 − ᾱ_t"),
+    ({"divisor": "alpha_bar"}, "not by √ᾱ_t"),
+    ({"at_zero": True}, "no noise is added to the final sample"),
+])
+def test_reverse_step_check_gives_the_matching_hint(options, hint):
+    result = ex.check_reverse_step(lambda *a: _reverse(*a, **options))
+    assert not result and hint in repr(result), repr(result)
+
+
+@pytest.mark.parametrize("check", [ex.check_forward_sample, ex.check_ddpm_loss,
+                                   ex.check_reverse_step, ex.check_ddpm_training])
+def test_notebook09_checks_never_raise(check):
+    def stub(*args):
+        raise NotImplementedError
+
+    assert "not attempted" in repr(check(stub))
+    assert "raised" in repr(check(lambda *a: 1 / 0))
+
+
+def test_ddpm_training_hints_when_the_step_does_not_update():
+    def no_update(model, optimizer, x0, key, alpha_bar):
+        t = jax.random.randint(key, (len(x0),), 0, len(alpha_bar))
+        return jnp.mean(jnp.sum(model(x0, t) ** 2, -1))
+
+    result = ex.check_ddpm_training(no_update)
+    assert not result and "left the parameters unchanged" in repr(result), repr(result)
