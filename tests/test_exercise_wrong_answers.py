@@ -563,6 +563,46 @@ def cgan_round(G, D, opt_g, opt_d, x_real, y_real, z_d, y_d, z_g, y_g, *, g_labe
     return d_value, g_value
 
 
+# ------------------------------------------------------------------------------ notebook 09
+def q_sample(x0, t, eps, alpha_bar):
+    ab = alpha_bar[t][:, None]
+    return jnp.sqrt(ab) * x0 + jnp.sqrt(1 - ab) * eps
+
+
+def ddpm_loss(eps_model, x0, t, eps, alpha_bar):
+    return jnp.mean(jnp.sum((eps - eps_model(q_sample(x0, t, eps, alpha_bar), t)) ** 2, axis=-1))
+
+
+def reverse_step(eps_model, x_t, t, z, betas, alpha_bar, *, noise_at_0=False, coef_sqrt=True,
+                 alpha_bar_divisor=False):
+    """Notebook 09's ancestral step, or one of its plausible bugs."""
+    eps = eps_model(x_t, jnp.full((len(x_t),), t, jnp.int32))
+    coef = betas[t] / (jnp.sqrt(1 - alpha_bar[t]) if coef_sqrt else 1 - alpha_bar[t])
+    divisor = alpha_bar[t] if alpha_bar_divisor else 1 - betas[t]
+    mean = (x_t - coef * eps) / jnp.sqrt(divisor)
+    return mean + (jnp.sqrt(betas[t]) * z if t > 0 or noise_at_0 else 0.0)
+
+
+def ddpm_step(model, optimizer, x0, key, alpha_bar, *, target="eps", fixed_t=None,
+              clean_input=False, update=True):
+    """Notebook 09's DDPM training step, or one of its plausible bugs."""
+    k_t, k_eps = jax.random.split(key)
+    t = jax.random.randint(k_t, (len(x0),), 0, len(alpha_bar))
+    if fixed_t is not None:
+        t = jnp.full((len(x0),), fixed_t, jnp.int32)
+    eps = jax.random.normal(k_eps, x0.shape)
+    x_t = x0 if clean_input else q_sample(x0, t, eps, alpha_bar)
+    goal = eps if target == "eps" else x0
+
+    def loss_fn(model):
+        return jnp.mean(jnp.sum((goal - model(x_t, t)) ** 2, axis=-1))
+
+    loss, grads = nnx.value_and_grad(loss_fn)(model)
+    if update:
+        optimizer.update(model, grads)
+    return loss
+
+
 CASES: dict[str, tuple[object, dict[str, object]]] = {
     "check_reconstruction_loss": (reconstruction_loss, {
         "mean over pixels too": lambda x, r: jnp.mean((x - r) ** 2),
@@ -920,6 +960,52 @@ CASES: dict[str, tuple[object, dict[str, object]]] = {
         "no round trip": lambda f, g, x, y: _mae(f(x), x) + _mae(g(y), y),
         "right on one input only": "memorised",
     }),
+    "check_forward_sample": (q_sample, {
+        "one step for the whole batch": lambda x0, t, e, ab: q_sample(x0, 0 * t, e, ab),
+        "variances as weights": lambda x0, t, e, ab: ab[t][:, None] * x0
+        + (1 - ab[t][:, None]) * e,
+        "weights swapped": lambda x0, t, e, ab: q_sample(e, t, x0, ab),
+        "alpha_bar not broadcast": lambda x0, t, e, ab: jnp.sqrt(ab[t]) * x0.T
+        + jnp.sqrt(1 - ab[t]) * e.T,
+        "no noise": lambda x0, t, e, ab: jnp.sqrt(ab[t][:, None]) * x0,
+        "one step too far": lambda x0, t, e, ab: q_sample(x0, jnp.minimum(t + 1, len(ab) - 1), e,
+                                                          ab),
+        "right on one input only": "memorised",
+    }),
+    "check_ddpm_loss": (ddpm_loss, {
+        "predicts x0": lambda m, x0, t, e, ab: jnp.mean(jnp.sum(
+            (x0 - m(q_sample(x0, t, e, ab), t)) ** 2, -1)),
+        "clean input": lambda m, x0, t, e, ab: jnp.mean(jnp.sum((e - m(x0, t)) ** 2, -1)),
+        "step not passed": lambda m, x0, t, e, ab: jnp.mean(jnp.sum(
+            (e - m(q_sample(x0, t, e, ab), 0 * t)) ** 2, -1)),
+        "per-row losses": lambda m, x0, t, e, ab: jnp.sum(
+            (e - m(q_sample(x0, t, e, ab), t)) ** 2, -1),
+        "absolute error": lambda m, x0, t, e, ab: jnp.mean(jnp.sum(
+            jnp.abs(e - m(q_sample(x0, t, e, ab), t)), -1)),
+        "no square roots": lambda m, x0, t, e, ab: jnp.mean(jnp.sum(
+            (e - m(ab[t][:, None] * x0 + (1 - ab[t][:, None]) * e, t)) ** 2, -1)),
+        "right on one input only": "memorised",
+    }),
+    "check_reverse_step": (reverse_step, {
+        "no noise": lambda m, x, t, z, b, ab: reverse_step(m, x, t, 0 * z, b, ab),
+        "noise at the last step": lambda m, x, t, z, b, ab: reverse_step(m, x, t, z, b, ab,
+                                                                         noise_at_0=True),
+        "coefficient without the root": lambda m, x, t, z, b, ab: reverse_step(
+            m, x, t, z, b, ab, coef_sqrt=False),
+        "divided by alpha_bar": lambda m, x, t, z, b, ab: reverse_step(
+            m, x, t, z, b, ab, alpha_bar_divisor=True),
+        "variance as standard deviation": lambda m, x, t, z, b, ab: reverse_step(
+            m, x, t, 0 * z, b, ab) + (b[t] * z if t > 0 else 0.0),
+        "forward step instead": lambda m, x, t, z, b, ab: jnp.sqrt(1 - b[t]) * x
+        + jnp.sqrt(b[t]) * z,
+        "right on one input only": "memorised",
+    }),
+    "check_ddpm_training": (ddpm_step, {
+        "predicts x0": lambda *a: ddpm_step(*a, target="x0"),
+        "always the last step": lambda *a: ddpm_step(*a, fixed_t=99),
+        "clean input": lambda *a: ddpm_step(*a, clean_input=True),
+        "no update": lambda *a: ddpm_step(*a, update=False),
+    }),
 }
 
 CHECKS = sorted(name for name in ex.__all__ if name.startswith("check_"))
@@ -927,7 +1013,7 @@ CHECKS = sorted(name for name in ex.__all__ if name.startswith("check_"))
 # already trains on freshly drawn data, keys and initial weights.
 BUILD_CHECKS = {"check_ae_training", "check_beat_pca_2d", "check_cgan_training",
                 "check_conv_autoencoder", "check_dae_training", "check_gan_training",
-                "check_sparse_training", "check_vae_training"}
+                "check_ddpm_training", "check_sparse_training", "check_vae_training"}
 
 
 def draws(name: str) -> int:

@@ -22,6 +22,7 @@ from course_utils.widgets import (
     nb06_gans,
     nb07_variational_autoencoders,
     nb08_conditional_gans,
+    nb09_diffusion,
     noise_explorer,
     png_bytes,
 )
@@ -180,7 +181,7 @@ def test_noise_explorer_refuses_0_255_images(images):
 def test_the_package_re_exports_every_public_name_of_its_modules():
     modules = [core, nb02_latent_dimension, nb03_denoising, nb04_regularized_autoencoders,
                nb05_convolutional_autoencoders, nb06_gans, nb07_variational_autoencoders,
-               nb08_conditional_gans]
+               nb08_conditional_gans, nb09_diffusion]
     for module in modules:
         for name in module.__all__:
             assert name in widgets.__all__, f"{module.__name__}.{name} is not re-exported"
