@@ -6,6 +6,7 @@ a guard that stops a GAN's training loudly instead of silently, and a report of 
     d_star = optimal_discriminator(p, kde_1d(g_samples, grid))
     ring = sample_ring(512, seed=0)                     # float32[512, 2], 8 Gaussians on a circle
     mode_coverage(g_samples_2d)                         # {"modes_covered": 7, ...}
+    ring_js_divergence(g_samples_2d)                    # 0.05 nats: close to the ring
     guard = GANGuard()
     guard.check(d_losses, g_losses)                     # raises on NaN/inf or a collapsed D
     print(sample_quality_report(score_samples(x01)))    # the classifier's verdict, with targets
@@ -35,6 +36,7 @@ __all__ = [
     "optimal_discriminator",
     "ring_centers",
     "ring_density",
+    "ring_js_divergence",
     "sample_mixture_1d",
     "sample_quality_report",
     "sample_ring",
@@ -163,6 +165,75 @@ def mode_coverage(samples: object, centers: object | None = None, *, std: float 
     share = np.bincount(nearest[near], minlength=len(c)) / len(s)
     return {"modes_covered": int(np.sum(share >= min_share)), "n_modes": len(c),
             "share_near_a_mode": float(near.mean()), "share_per_mode": share}
+
+
+def _blur(a: np.ndarray, taps: np.ndarray, axis: int) -> np.ndarray:
+    """``a`` convolved with the symmetric 1-D kernel ``taps`` along ``axis`` (zero outside)."""
+    reach = len(taps) // 2
+    pad = [(0, 0), (0, 0)]
+    pad[axis] = (reach, reach)
+    padded = np.pad(a, pad)
+    out = np.zeros_like(a)
+    for i, weight in enumerate(taps):
+        out += weight * (padded[i:i + a.shape[0]] if axis == 0 else padded[:, i:i + a.shape[1]])
+    return out
+
+
+def ring_js_divergence(samples: object, *, extent: float = 3.0, resolution: int = 96,
+                       bandwidth: float = 2 * RING_STD) -> float:
+    """A grid estimate of the Jensen–Shannon divergence, in nats, between the ring and samples.
+
+    samples: ``float[n, 2]``. Both densities are smoothed by the same Gaussian kernel of
+    standard deviation ``bandwidth`` and taken on a ``resolution × resolution`` grid of cells
+    over ``[-extent, extent]²``: the samples' density is their Gaussian kernel density estimate
+    (binned: the counts per cell, blurred by the kernel cut at 5 std), the ring's is
+    ``ring_density`` with each mode's std widened to ``sqrt(RING_STD² + bandwidth²)`` (the ring
+    convolved with that kernel) at the cells' centres. Each is normalised to sum to 1 on the
+    grid; the result is the discrete JS divergence of the two, in [0, ln 2] (ln 2 ≈ 0.693
+    when they do not overlap).
+
+    It is an estimate, not the exact divergence: samples drawn from the ring give a small
+    positive value (about 0.01 for 500 samples, less for more), mass outside the grid and
+    non-finite samples are ignored (when no sample has mass on the grid the result is ln 2),
+    and smoothing lowers the divergence of distributions closer than ``bandwidth``.
+    Reference values: all samples on one of the 8 modes give
+    ``½ (⅛ ln(2/9) + ⅞ ln 2) + ½ ln(16/9) ≈ 0.497``; a blob at the centre gives ≈ ln 2.
+    Cost: about 1 ms for 500 samples (the kernel is separable: two 1-D blurs of the counts).
+    """
+    s = np.asarray(samples, np.float64)
+    if s.ndim != 2 or s.shape[1] != 2 or s.shape[0] == 0:
+        raise ValueError(f"samples must have shape [n, 2] with n ≥ 1, got {s.shape}")
+    extent = checks.number_in_range("extent", extent, 0.0, 1000.0, "try 3.0", low_open=True)
+    resolution = checks.int_in_range("resolution", resolution, 8, 1000, "try 96")
+    bandwidth = checks.positive_float("bandwidth", bandwidth, f"try {2 * RING_STD:g}")
+    step = 2 * extent / resolution
+    centres = -extent + step * (np.arange(resolution) + 0.5)  # of the cells, for x and y alike
+    s = s[np.all(np.isfinite(s), axis=1)]
+    # the ring convolved with the kernel: 8 Gaussians of a wider std, at the cells' centres
+    wide = float(np.hypot(RING_STD, bandwidth))
+    c = ring_centers().astype(np.float64)
+    gx = np.exp(-0.5 * ((centres[None, :] - c[:, :1]) / wide) ** 2)  # [8, R]
+    gy = np.exp(-0.5 * ((centres[None, :] - c[:, 1:]) / wide) ** 2)
+    p = np.einsum("ky,kx->yx", gy, gx)
+    # the samples' KDE: counts per cell, blurred by the kernel along x, then along y
+    cells = np.floor(np.clip((s + extent) / step, -1, resolution)).astype(np.int64)
+    keep = np.all((cells >= 0) & (cells < resolution), axis=1)
+    counts = np.bincount(cells[keep, 1] * resolution + cells[keep, 0],
+                         minlength=resolution * resolution).reshape(resolution, resolution)
+    reach = int(np.ceil(5 * bandwidth / step))
+    taps = np.exp(-0.5 * (np.arange(-reach, reach + 1) * step / bandwidth) ** 2)
+    q = _blur(_blur(counts.astype(np.float64), taps, axis=1), taps, axis=0)
+    p_sum, q_sum = p.sum(), q.sum()
+    if not q_sum > 1e-300:
+        return float(np.log(2.0))
+    p, q = p / p_sum, q / q_sum
+    m = 0.5 * (p + q)
+
+    def kl_to_m(a: np.ndarray) -> float:
+        keep = a > 0
+        return float(np.sum(a[keep] * np.log(a[keep] / m[keep])))
+
+    return float(np.clip(0.5 * kl_to_m(p) + 0.5 * kl_to_m(q), 0.0, np.log(2.0)))
 
 
 class DiscriminatorCollapseError(RuntimeError):

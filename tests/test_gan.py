@@ -15,6 +15,7 @@ from course_utils.gan import (
     optimal_discriminator,
     ring_centers,
     ring_density,
+    ring_js_divergence,
     sample_mixture_1d,
     sample_quality_report,
     sample_ring,
@@ -135,3 +136,40 @@ def test_quality_report_rejects_other_dicts_and_bad_ranges():
         sample_quality_report({"frechet": 1.0})
     with pytest.raises(ValueError, match="share_range"):
         sample_quality_report(_scores(np.full(10, 0.1)), share_range=(0.2, 0.1))
+
+
+def test_ring_js_divergence_is_near_zero_for_ring_samples_and_ln2_for_a_centre_blob():
+    for seed in range(3):
+        assert ring_js_divergence(sample_ring(500, seed=seed)) < 0.01
+    assert ring_js_divergence(sample_ring(4000, seed=0)) < 0.002
+    blob = 0.3 * np.random.default_rng(0).standard_normal((500, 2))
+    assert abs(ring_js_divergence(blob) - np.log(2)) < 0.005
+
+
+def test_ring_js_divergence_of_one_mode_matches_the_closed_form():
+    # all mass on one of 8 equal modes: p = (1/8, ..., 1/8), q = (1, 0, ..., 0) over the modes
+    one = ring_centers()[3] + RING_STD * np.random.default_rng(1).standard_normal((500, 2))
+    p, q = np.full(8, 1 / 8), np.eye(8)[3]
+    m = (p + q) / 2
+    exact = 0.5 * np.sum(p * np.log(p / m)) + 0.5 * np.log(q[3] / m[3])
+    assert abs(ring_js_divergence(one) - exact) < 0.01 and 0.45 < exact < 0.55
+
+
+def test_ring_js_divergence_falls_as_samples_move_onto_the_ring():
+    blob = 0.3 * np.random.default_rng(2).standard_normal((500, 2))
+    ring = sample_ring(500, seed=3)
+    values = [ring_js_divergence((1 - a) * blob + a * ring) for a in np.linspace(0, 1, 11)]
+    assert np.all(np.diff(values) <= 1e-6) and values[0] - values[-1] > 0.6
+
+
+def test_ring_js_divergence_ignores_lost_samples_and_checks_its_arguments():
+    assert ring_js_divergence(np.full((5, 2), 100.0)) == pytest.approx(np.log(2))
+    ring = sample_ring(500, seed=0)
+    with_nan = np.concatenate([ring, np.full((3, 2), np.nan)])
+    assert ring_js_divergence(with_nan) == pytest.approx(ring_js_divergence(ring))
+    with pytest.raises(ValueError, match=r"samples must have shape \[n, 2\]"):
+        ring_js_divergence(np.zeros(4))
+    with pytest.raises(ValueError, match="bandwidth"):
+        ring_js_divergence(ring, bandwidth=0)
+    with pytest.raises(ValueError, match="resolution"):
+        ring_js_divergence(ring, resolution=10**6)

@@ -191,11 +191,15 @@ def test_gan_step_through_records_a_short_run_and_keeps_its_own_state():
     assert control["description"] == "generator step"
     assert control["labels"] == [str(10 * f) for f in nb06_gans.STATIC_RUN_FRAMES]
     assert len({s["images"]["field"] for s in data["states"]}) == len(nb06_gans.STATIC_RUN_FRAMES)
+    assert len({s["images"]["curve"] for s in data["states"]}) == len(nb06_gans.STATIC_RUN_FRAMES)
     for state, label in zip(data["states"], control["labels"], strict=True):
         assert f"generator step {label}<" in state["info"]
+        assert "longest arrow" in state["info"]  # the recorded pictures show the arrows
         assert decode_png(png_of(data, state, "field")).shape == (80, 80, 3)
+        assert decode_png(png_of(data, state, "curve")).shape == (40, 80, 3)
     assert (explorer.session, explorer.step_count, explorer.images["field"].value,
             explorer.info.value) == kept
+    assert len(explorer.history) == 2 and explorer.d_step_count == 10
     assert len(elements.tags("input")) == 1
     (note,) = [a for a in elements.tags("p") if a.get("class") == "cse-note"]
     assert "recorded" in explorer.static_note and "non-saturating" in explorer.static_note
