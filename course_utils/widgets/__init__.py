@@ -36,7 +36,14 @@ from course_utils.widgets.nb05_convolutional_autoencoders import (
     conv_arithmetic_explorer,
     conv_diagram,
 )
-from course_utils.widgets.nb06_gans import GANLabExplorer, gan_lab_explorer, render_field
+from course_utils.widgets.nb06_gans import (
+    GANLabExplorer,
+    gan_lab_explorer,
+    generator_forces,
+    noise_grid,
+    render_curve,
+    render_field,
+)
 from course_utils.widgets.nb07_variational_autoencoders import (
     LatentExplorer,
     beta_explorer,
@@ -65,14 +72,17 @@ __all__ = [
     "feature_images",
     "flat_images",
     "gan_lab_explorer",
+    "generator_forces",
     "hex_rgb",
     "inpainting_explorer",
     "jitted_function",
     "latent_plane_explorer",
     "latent_size_explorer",
     "noise_explorer",
+    "noise_grid",
     "png_bytes",
     "prior_mass_within",
+    "render_curve",
     "render_field",
     "render_points",
     "reverse_process_explorer",
