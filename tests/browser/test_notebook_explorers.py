@@ -1,7 +1,8 @@
 """Every notebook runs in JupyterLab (Run → Run All Cells, fast mode) without an error — the one
 execution of each notebook in `make test`, checking what nbval checks — and each explorer answers
 every slider and dropdown with a new image and a new numbers line (an explorer that trains frame
-by frame, ``FRAME_BUTTON``: each slider and toggle, then a frame).
+by frame, ``FRAME_BUTTON``: each slider and toggle, then a frame; each checkbox with a new
+image; each other button with a new image and numbers line).
 
 The time from a key press on a slider's handle (or a click on the frame button) to the new image's
 ``src`` in the page is measured over at least ``MIN_MOVES`` moves per explorer; p50/p95 are
@@ -205,6 +206,26 @@ class Driver:
         self._count(what)
         return times
 
+    def checkboxes(self) -> list:
+        """The explorer's checkboxes (labels), e.g. what the picture shows."""
+        return [c.inner_text().strip() for c in self.explorer.locator(".widget-checkbox").all()]
+
+    def flip_checkbox(self, label: str) -> None:
+        """Tick or untick a checkbox: the picture must be redrawn with another image."""
+        box = self.explorer.locator(".widget-checkbox", has_text=label).first
+        what = f"checkbox {label!r}"
+        before = _snapshot(self.explorer)
+        box.locator("input").click()
+        try:
+            self.explorer.page.wait_for_function("(root) => root.__rec.img.length > 0",
+                                                 arg=self.explorer.element_handle(),
+                                                 timeout=15_000)
+        except Exception:
+            pytest.fail(f"{what}: no image redrawn within 15 s")
+        self.explorer.page.evaluate(_JS_AFTER_PAINT)
+        assert _snapshot(self.explorer)["images"] != before["images"], f"{what}: no image changed"
+        self._count(what)
+
     def toggle_options(self) -> list:
         """The options of the explorer's toggle-button groups, not chosen now."""
         return [b for b in self.explorer.locator(".widget-toggle-button").all()
@@ -224,8 +245,8 @@ class Driver:
 
 
 def drive_frame_by_frame(driver: Driver, frame_button: str) -> None:
-    """Sliders and toggles, each followed by one frame; ``MIN_MOVES`` frames; the other buttons
-    (reset); play and pause."""
+    """Sliders and toggles, each followed by one frame; ``MIN_MOVES`` frames; each checkbox off
+    and on; the other buttons (one player's steps, reset); play and pause."""
     for i in driver.movable_sliders():
         for _ in range(2):
             driver.set_slider(i)
@@ -238,6 +259,9 @@ def drive_frame_by_frame(driver: Driver, frame_button: str) -> None:
         src_ms, loaded_ms = driver.click(frame_button)
         driver.slider_ms.append(src_ms)
         driver.loaded_ms.append(loaded_ms)
+    for label in driver.checkboxes():  # off and on again, each a new picture
+        driver.flip_checkbox(label)
+        driver.flip_checkbox(label)
     labels = driver.explorer.locator(".widget-button").all_inner_texts()
     for label in [t.strip() for t in labels if t.strip() and t.strip() != frame_button]:
         driver.click(label)
