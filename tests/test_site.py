@@ -5,7 +5,6 @@ search and explorers that work without a kernel. Needs the `site` extra (install
 import base64
 import json
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -17,6 +16,7 @@ pytest.importorskip("sphinx", reason="the `site` extra is not installed: make in
 pytest.importorskip("myst_nb", reason="the `site` extra is not installed: make install adds it")
 
 import build_site  # noqa: E402
+from html_tags import StartTags  # noqa: E402
 
 from course_utils import colab  # noqa: E402
 from course_utils.widgets import (  # noqa: E402
@@ -27,19 +27,6 @@ from course_utils.widgets import (  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 NAMES = [name for name, _, _ in build_site.readme_rows((REPO / "README.md").read_text())]
-
-
-class Tags(HTMLParser):
-    def __init__(self, text: str):
-        super().__init__()
-        self.found: list[tuple[str, dict]] = []
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        self.found.append((tag, dict(attrs)))
-
-    def all(self, tag: str) -> list[dict]:
-        return [a for t, a in self.found if t == tag]
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +48,8 @@ def test_every_notebook_of_the_readme_is_a_page_in_course_order(site):
 
 def test_each_page_links_to_colab_and_its_notebook_file(site):
     for name in NAMES:
-        tags = Tags((site / f"{Path(name).stem}.html").read_text())
-        hrefs = [a.get("href", "") for a in tags.all("a")]
+        tags = StartTags((site / f"{Path(name).stem}.html").read_text())
+        hrefs = [a.get("href", "") for a in tags.tags("a")]
         assert colab.colab_url(name) in hrefs
         (download,) = [h for h in hrefs if h.startswith("_downloads/") and h.endswith(name)]
         nb = nbformat.read(site / download, as_version=4)
@@ -76,7 +63,7 @@ def test_every_reference_resolves_and_every_image_is_there(site):
     assert build_site.check_links(site) == []
     images = 0
     for page in site.glob("*.html"):
-        for img in Tags(page.read_text()).all("img"):
+        for img in StartTags(page.read_text()).tags("img"):
             src = img["src"]
             if src.startswith("data:image/png;base64,"):
                 assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
@@ -111,7 +98,7 @@ def test_search_index_finds_notebook_07_for_elbo(site):
 
 def test_math_is_rendered_by_the_mathjax_shipped_in_the_site(site):
     page = (site / "07_variational_autoencoders.html").read_text()
-    scripts = [a.get("src", "") for a in Tags(page).all("script")]
+    scripts = [a.get("src", "") for a in StartTags(page).tags("script")]
     (mathjax,) = [s for s in scripts if "mathjax" in s]
     assert not re.match(r"https?:", mathjax) and (site / mathjax).is_file()
     assert page.count('class="math') >= 5
@@ -157,7 +144,7 @@ def test_a_stored_explorer_is_shown_as_its_static_html_not_the_widget(tmp_path):
     page = (site / "explorer.html").read_text()
     assert page.count(f'class="{static.CSS_CLASS}"') == 2
     assert "application/vnd.jupyter.widget-view+json" not in page
-    scripts = [a.get("src", "") for a in Tags(page).all("script")]
+    scripts = [a.get("src", "") for a in StartTags(page).tags("script")]
     assert any(s.startswith("_static/explorers.js") for s in scripts)
     assert not any("require" in s or "embed-amd" in s for s in scripts)
 

@@ -5,11 +5,11 @@ import html
 import io
 import json
 import re
-from html.parser import HTMLParser
 
 import ipywidgets
 import numpy as np
 import pytest
+from html_tags import StartTags
 from PIL import Image
 from test_widgets_gan import FakeSession
 
@@ -29,23 +29,8 @@ from course_utils.widgets import (
 N_DIGITS = 4
 
 
-class Elements(HTMLParser):
-    """Every start tag of an HTML string as ``(tag, attributes)``."""
-
-    def __init__(self, text: str):
-        super().__init__()
-        self.found: list[tuple[str, dict]] = []
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        self.found.append((tag, dict(attrs)))
-
-    def tags(self, name: str) -> list[dict]:
-        return [a for t, a in self.found if t == name]
-
-
-def parse(text: str) -> tuple[Elements, dict]:
-    elements = Elements(text)
+def parse(text: str) -> tuple[StartTags, dict]:
+    elements = StartTags(text)
     (root,) = [a for a in elements.tags("div") if a.get("class") == static.CSS_CLASS]
     return elements, json.loads(root["data-explorer"])
 
@@ -131,7 +116,7 @@ def test_two_controls_store_every_combination_and_restore_both():
         assert png_of(data, state, "digits") == explorer.images["digits"].value
         assert state["info"] == explorer.info.value
     explorer.controls["kind"].value, explorer.controls["level"].value = "gaussian", 0.2
-    (menu,) = Elements(static.static_html(explorer)).tags("select")
+    (menu,) = StartTags(static.static_html(explorer)).tags("select")
     assert menu["data-control"] == "1"
 
 
