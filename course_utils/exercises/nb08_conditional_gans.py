@@ -171,7 +171,8 @@ def check_cycle_loss(cycle_loss: Callable[..., jax.Array]) -> str:
             forward, backward = mae(y_to_x(x_to_y(x)), x), mae(x_to_y(y_to_x(y)), y)
             if first_right is None or not close(forward + backward, first_right, rtol=1e-2):
                 break
-        first_right = first_right if first_right is not None else forward + backward
+        if first_right is None:
+            first_right = forward + backward
 
         got = cycle_loss(x_to_y, y_to_x, x, y)
         expect(np.ndim(got) == 0, f"return one number, got shape {np.shape(got)}.")
