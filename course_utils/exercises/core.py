@@ -20,9 +20,9 @@ import functools
 import html
 import inspect
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ParamSpec
+from typing import ParamSpec, TypeVar
 
 import jax
 import jax.numpy as jnp
@@ -34,6 +34,7 @@ from course_utils.gan import ring_centers, sample_ring
 from course_utils.train import NonFiniteLossError, run_loop
 
 __all__ = ["EXPECT_ENV", "CheckResult", "CheckExpectationError", "Hint", "RingMLP", "close",
+           "draw_apart",
            "exercise_check", "expect", "fresh_rng", "run_check", "train_ring_gan",
            "train_with_step"]
 
@@ -45,6 +46,7 @@ EXPECT_ENV = "COURSE_EXPECT_CHECKS"
 _EXPECTATIONS = ("pass", "not-attempted")
 
 P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class Hint(AssertionError):
@@ -144,6 +146,25 @@ def close(a: object, b: object, rtol: float = 1e-4) -> bool:
     """Whether ``a`` and ``b`` (numbers or arrays of one shape) agree to ``rtol``, atol 1e-6."""
     return bool(np.allclose(np.asarray(a, np.float64), np.asarray(b, np.float64),
                             rtol=rtol, atol=1e-6))
+
+
+def draw_apart(draw: Callable[[], tuple[T, Sequence[object]]], *, rtol: float = 1e-3,
+               tries: int = 100) -> T:
+    """Call ``draw() -> (case, values)`` until no two of ``values`` are ``close`` at ``rtol``;
+    return that case.
+
+    values: what the right answer and each mistake a check names give on the case (numbers, or
+    arrays of one shape). A random draw can make two of them agree within a check's tolerance
+    (a loss whose two terms nearly cancel, a weight drawn near 1), and then a mistake would pass
+    for the right answer; ``rtol`` is kept 10 times the checks' 1e-4. Raises ``RuntimeError``
+    (a bug in the check, not in the answer) when ``tries`` draws all fail.
+    """
+    for _ in range(tries):
+        case, values = draw()
+        if not any(close(a, b, rtol=rtol) for i, a in enumerate(values) for b in values[i + 1:]):
+            return case
+    raise RuntimeError(f"no random draw in {tries} kept the check's cases apart: report this "
+                       "bug in the check.")
 
 
 def train_with_step(model: nnx.Module, step: Callable[..., jax.Array], x_train: np.ndarray, *,

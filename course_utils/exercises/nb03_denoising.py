@@ -12,6 +12,7 @@ from flax import nnx
 from course_utils.data import load_mnist, random_subset
 from course_utils.exercises.core import (
     close,
+    draw_apart,
     exercise_check,
     expect,
     fresh_rng,
@@ -34,16 +35,26 @@ def check_dae_loss(dae_loss: Callable[[nnx.Module, jax.Array, jax.Array], jax.Ar
     """``dae_loss(model, x_clean, x_noisy)`` = L(x, g(f(x̃))): ‖x − model(x̃)‖² summed over
     pixels, averaged over the batch. x_clean, x_noisy: float32[N, 784] in [0, 1]."""
     rng = fresh_rng()
-    model = MLPAutoencoder(4, hidden=(16,), rngs=nnx.Rngs(int(rng.integers(1 << 30))))
-    n = 6
-    x = jnp.asarray(rng.random((n, 784), dtype=np.float32))
-    x_noisy = jnp.asarray(np.clip(np.asarray(x) + rng.normal(0, 0.3, (n, 784)), 0, 1),
-                          jnp.float32)
+
+    def sq_error(model, target, inp):
+        return float(np.mean(np.sum((np.asarray(target) - np.asarray(model(inp))) ** 2, -1)))
+
+    def draw():  # a small model whose output depends on its input enough to tell the cases apart
+        model = MLPAutoencoder(4, hidden=(16,), rngs=nnx.Rngs(int(rng.integers(1 << 30))))
+        x = jnp.asarray(rng.random((6, 784), dtype=np.float32))
+        x_noisy = jnp.asarray(np.clip(np.asarray(x) + rng.normal(0, 0.3, x.shape), 0, 1),
+                              jnp.float32)
+        diff = np.asarray(x) - np.asarray(model(x_noisy))
+        return (model, x, x_noisy), [sq_error(model, x, x_noisy),
+                                     sq_error(model, x_noisy, x_noisy), sq_error(model, x, x),
+                                     sq_error(model, x_noisy, x), np.mean(diff**2)]
+
+    model, x, x_noisy = draw_apart(draw)
     out = dae_loss(model, x, x_noisy)
     expect(np.ndim(out) == 0, f"return one number for the batch, got shape {np.shape(out)}.")
 
     def sq(target, inp):
-        return float(np.mean(np.sum((np.asarray(target) - np.asarray(model(inp))) ** 2, -1)))
+        return sq_error(model, target, inp)
 
     expect(not close(out, sq(x_noisy, x_noisy)), "the target must be the CLEAN image: "
            "compare model(x_noisy) with x_clean, not with x_noisy (that would teach the "

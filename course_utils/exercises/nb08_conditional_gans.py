@@ -10,6 +10,7 @@ import numpy as np
 
 from course_utils.exercises.core import (
     close,
+    draw_apart,
     exercise_check,
     expect,
     fresh_rng,
@@ -60,7 +61,8 @@ def check_pix2pix_g_loss(g_loss: Callable[..., jax.Array]) -> str:
     """``g_loss(fake_logits, fakes, targets, l1_weight)``: ``−mean(log D)`` over every patch
     logit (float32[N, 7, 7]) plus ``l1_weight · mean|fakes − targets|`` (float32[N, 28, 28, 1])."""
     rng = fresh_rng()
-    for n in (3, 2):  # fresh values, two batch sizes
+
+    def draw(n):  # a case on which the right loss and each mistake's give different numbers
         logits = rng.normal(0.0, 3.0, size=(n, 7, 7))
         logits[rng.integers(n), rng.integers(7), rng.integers(7)] = -120.0
         logits = np.asarray(logits, np.float32).astype(np.float64)
@@ -69,9 +71,20 @@ def check_pix2pix_g_loss(g_loss: Callable[..., jax.Array]) -> str:
         targets = np.asarray(rng.uniform(-1, 1, size=(n, 28, 28, 1)), np.float32)
         fakes = np.asarray(np.clip(targets + rng.normal(0, 0.3, targets.shape), -1, 1),
                            np.float32)
+        lam = float(rng.choice([1.0, 5.0, 20.0, 50.0, 100.0]) * rng.uniform(0.8, 1.2))
+        d = fakes.astype(np.float64) - targets
+        log_d = np.asarray(jax.nn.log_sigmoid(jnp.asarray(logits, jnp.float32)), np.float64)
+        saturating = np.asarray(jax.nn.log_sigmoid(-jnp.asarray(logits, jnp.float32))).mean()
+        adv, l1 = -log_d.mean(), np.abs(d).mean()
+        values = [adv + lam * l1, saturating + lam * l1, adv + l1, lam * adv + l1,
+                  adv + lam * (d**2).mean(), adv + lam * np.abs(d).sum() / n,
+                  -log_d[:, 3, 3].mean() + lam * l1]
+        return (logits, fakes, targets, lam), values
+
+    for n in (3, 2):  # fresh values, two batch sizes
+        logits, fakes, targets, lam = draw_apart(lambda n=n: draw(n))
         args = [jnp.asarray(a, jnp.float32) for a in (logits, fakes, targets)]
         fakes, targets = fakes.astype(np.float64), targets.astype(np.float64)
-        lam = float(rng.choice([1.0, 5.0, 20.0, 50.0, 100.0]) * rng.uniform(0.8, 1.2))
         got = g_loss(*args, lam)
         expect(np.ndim(got) == 0, f"return one number, got shape {np.shape(got)}: average "
                "the adversarial term over every patch of every image.")
@@ -151,29 +164,33 @@ def check_cycle_loss(cycle_loss: Callable[..., jax.Array]) -> str:
     def mae(a, b):
         return float(jnp.mean(jnp.abs(a - b)))
 
-    first_right = None
+    def draw(n, earlier):  # two maps and batches on which every mistake gives another number
+        x = jnp.asarray(rng.uniform(-1, 1, size=(n, 28, 28, 1)), jnp.float32)
+        y = jnp.asarray(rng.uniform(-1, 1, size=(n, 28, 28, 1)), jnp.float32)
+        scale, shift = float(rng.uniform(0.6, 0.9)), float(rng.uniform(0.05, 0.2))
+        gain, offset = float(rng.uniform(1.2, 1.8)), float(rng.uniform(0.1, 0.3))
+
+        def x_to_y(a):  # two different maps, not inverse to each other
+            return scale * a + shift
+
+        def y_to_x(b):
+            return jnp.tanh(gain * b) - offset
+
+        forward, backward = mae(y_to_x(x_to_y(x)), x), mae(x_to_y(y_to_x(y)), y)
+        squared = float(jnp.mean((y_to_x(x_to_y(x)) - x) ** 2)
+                        + jnp.mean((x_to_y(y_to_x(y)) - y) ** 2))
+        values = [forward + backward, forward, backward, mae(x_to_y(x), y) + mae(y_to_x(y), x),
+                  mae(x_to_y(x_to_y(x)), x) + mae(y_to_x(y_to_x(y)), y), squared,
+                  (forward + backward) / 2]
+        # and the earlier draw's right answer: an answer repeating its first output must fail
+        return (x_to_y, y_to_x, x, y, forward, backward), values + earlier
+
+    earlier: list[float] = []
     for n in (4, 3):  # fresh values, two batch sizes
-        # the second draw's right answer is kept 1 % away from the first's, so that an answer
-        # repeating its first output cannot pass (rtol of the final comparison: 0.1 %)
-        for _ in range(100):
-            x = jnp.asarray(rng.uniform(-1, 1, size=(n, 28, 28, 1)), jnp.float32)
-            y = jnp.asarray(rng.uniform(-1, 1, size=(n, 28, 28, 1)), jnp.float32)
-            scale, shift = float(rng.uniform(0.6, 0.9)), float(rng.uniform(0.05, 0.2))
-            gain, offset = float(rng.uniform(1.2, 1.8)), float(rng.uniform(0.1, 0.3))
-
-            # two different, not inverse, maps: every mistake gives another number
-            def x_to_y(a, scale=scale, shift=shift):
-                return scale * a + shift
-
-            def y_to_x(b, gain=gain, offset=offset):
-                return jnp.tanh(gain * b) - offset
-
-            forward, backward = mae(y_to_x(x_to_y(x)), x), mae(x_to_y(y_to_x(y)), y)
-            if first_right is None or not close(forward + backward, first_right, rtol=1e-2):
-                break
-        if first_right is None:
-            first_right = forward + backward
-
+        # 1 % apart: the final comparison's tolerance is 0.1 %
+        x_to_y, y_to_x, x, y, forward, backward = draw_apart(lambda n=n: draw(n, earlier),
+                                                             rtol=1e-2)
+        earlier.append(forward + backward)
         got = cycle_loss(x_to_y, y_to_x, x, y)
         expect(np.ndim(got) == 0, f"return one number, got shape {np.shape(got)}.")
         got = float(got)

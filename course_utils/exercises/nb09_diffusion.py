@@ -14,7 +14,14 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from course_utils.exercises.core import close, exercise_check, expect, fresh_rng, train_with_step
+from course_utils.exercises.core import (
+    close,
+    draw_apart,
+    exercise_check,
+    expect,
+    fresh_rng,
+    train_with_step,
+)
 from course_utils.gan import mode_coverage, sample_ring
 
 __all__ = [
@@ -117,10 +124,20 @@ def check_ddpm_loss(ddpm_loss: Callable[..., jax.Array]) -> str:
     the D coordinates: a constant factor does not change where Adam goes). One number.
     """
     rng = fresh_rng()
-    for _ in range(2):
+
+    def draw():  # a case on which the right loss and each mistake's give different numbers
         _, _, alpha_bar = _schedule(rng)
         x0, t, eps = _batch(rng, len(alpha_bar))
         model = _toy_eps_model(rng, x0.shape[1], len(alpha_bar))
+        ab = jnp.asarray(alpha_bar)[t][:, None]
+        x_t = jnp.sqrt(ab) * x0 + jnp.sqrt(1 - ab) * eps
+        values = [jnp.mean(jnp.sum((target - model(inp, steps)) ** 2, -1)) for target, inp, steps
+                  in ((eps, x_t, t), (x0, x_t, t), (eps, x0, t), (eps, x_t, 0 * t),
+                      (eps, ab * x0 + (1 - ab) * eps, t))]
+        return (alpha_bar, x0, t, eps, model), values + [v / x0.shape[1] for v in values]
+
+    for _ in range(2):
+        alpha_bar, x0, t, eps, model = draw_apart(draw)
         ab = jnp.asarray(alpha_bar)[t][:, None]
         x_t = jnp.sqrt(ab) * x0 + jnp.sqrt(1 - ab) * eps
         per_row = jnp.sum((eps - model(x_t, t)) ** 2, axis=-1)
