@@ -100,10 +100,21 @@ def check_contractive_penalty(penalty: Callable[[jax.Array, jax.Array, jax.Array
     """``penalty(kernel, bias, x)``: the closed form of ‖∂h/∂x‖²_F for h = σ(x·W + b),
     averaged over the batch. kernel: float32[P, D], bias: float32[D], x: float32[N, P]."""
     rng = fresh_rng()
+
+    def draw(p, d, n):  # a case on which the right penalty and each mistake's differ
+        kernel = rng.normal(0, 0.4, (p, d)).astype(np.float32)
+        bias = rng.normal(0, 0.5, d).astype(np.float32)
+        x = rng.random((n, p)).astype(np.float32)
+        h = 1 / (1 + np.exp(-(x.astype(np.float64) @ kernel + bias)))
+        norms, slope = (kernel.astype(np.float64) ** 2).sum(0), h * (1 - h)
+        right = np.mean(np.sum(slope**2 * norms, 1))
+        values = [right, np.mean(np.sum(slope * norms, 1)),
+                  np.mean(np.sum(slope**2 * np.sqrt(norms), 1)), np.sqrt(right), right * n,
+                  np.mean(np.sum(h**2 * norms, 1))]
+        return tuple(jnp.asarray(a) for a in (kernel, bias, x)), values
+
     for p, d, n in ((12, 5, 6), (9, 4, 5)):  # fresh values, two shapes
-        kernel = jnp.asarray(rng.normal(0, 0.4, (p, d)), jnp.float32)
-        bias = jnp.asarray(rng.normal(0, 0.5, d), jnp.float32)
-        x = jnp.asarray(rng.random((n, p)), jnp.float32)
+        kernel, bias, x = draw_apart(lambda p=p, d=d, n=n: draw(p, d, n))
         out = penalty(kernel, bias, x)
         expect(np.ndim(out) == 0, f"return one number for the batch, got shape "
                f"{np.shape(out)}: sum over units, average over examples.")
