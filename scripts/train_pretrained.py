@@ -203,7 +203,52 @@ def _cyclegan_entry(name: str) -> Pretrained:
                       needs=CYCLEGAN_NEEDS, build=build, train=train)
 
 
+# notebook 09: the pixel-space DDPM (a U-Net noise predictor)
+DDPM_NEEDS = ("UNet", "PIXEL_CONFIG", "unet_trainer")
+
+
+def _ddpm_build(nb: SimpleNamespace) -> tuple[Any, dict]:
+    from flax import nnx
+
+    return nb.UNet(rngs=nnx.Rngs(nb.PIXEL_CONFIG["seed"])), nb.PIXEL_CONFIG
+
+
+def _ddpm_train(nb: SimpleNamespace, model: Any) -> None:
+    """The notebook's unet_trainer for the config's steps; the model gets the EMA weights."""
+    import jax
+    import numpy as np
+    from flax import nnx
+
+    from course_utils.classifier import score_samples
+    from course_utils.data import load_mnist
+
+    cfg = nb.PIXEL_CONFIG
+    images = load_mnist("train")[0][..., None] * 2 - 1  # float32[60000, 28, 28, 1] in [-1, 1]
+    run, averaged = nb.unet_trainer(model, images, batch_size=cfg["batch_size"],
+                                    learning_rate=cfg["learning_rate"],
+                                    warmup=cfg["warmup_steps"], ema_decay=cfg["ema_decay"],
+                                    seed=cfg["seed"])
+    done, start = 0, time.perf_counter()
+    while done < cfg["steps"]:
+        losses = run(min(1000, cfg["steps"] - done))
+        done += len(losses)
+        line = (f"ddpm_mnist: {done:,}/{cfg['steps']:,} steps in {time.perf_counter() - start:.0f}"
+                f" s; loss {losses.mean():.1f} (mean of the last {len(losses)})")
+        if done % 4000 == 0 or done == cfg["steps"]:  # sample quality as training goes
+            x = nb.ddim_sample(averaged(), (1000, 28, 28, 1), jax.random.key(10), 20)
+            s = score_samples((np.clip(x, -1, 1) + 1) / 2)
+            line += (f"; EMA model, 20 DDIM steps: Fréchet {s['frechet']:.1f}, confident "
+                     f"{s['confident_share']:.1%}, class shares {s['class_shares'].min():.1%} to "
+                     f"{s['class_shares'].max():.1%}")
+        print(line, flush=True)
+    nnx.update(model, nnx.state(averaged(), nnx.Param))
+
+
 PRETRAINED.update({
+    "ddpm_mnist": Pretrained(
+        description="pixel-space DDPM on MNIST: a U-Net noise predictor, EMA weights (notebook 09)",
+        notebook="09_diffusion.ipynb", needs=(*DDPM_NEEDS, "ddim_sample"), build=_ddpm_build,
+        train=_ddpm_train),
     "cgan_mnist": Pretrained(description="class-conditional DCGAN generator on MNIST (notebook 08)",
                              notebook=NB08, needs=CGAN_NEEDS, build=_cgan_build,
                              train=_cgan_train),

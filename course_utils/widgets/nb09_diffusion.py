@@ -91,8 +91,8 @@ def reverse_process_explorer(
     """A slider over the reverse process's step t, from T (noise) down to 0 (samples).
 
     steps: the recorded steps, e.g. ``[100, 80, ..., 0]``; points: t → ``float[n, 2]``, the toy
-    model's samples x_t; digits: t → ``float[m, 784]`` in [0, 1], the decoder's images of the
-    latent model's codes z_t; fields: optional t → ``(grid, vectors)``, the learned score at
+    model's samples x_t; digits: t → ``float[m, 784]`` in [0, 1], images at step t (notebook
+    09: the pixel model's x_t); fields: optional t → ``(grid, vectors)``, the learned score at
     step t, drawn as arrows; reference: optional ``float[k, 2]`` data samples drawn faintly;
     stats: t → numbers for the info line (e.g. ``{"noise level √(1 − ᾱ_t)": 0.98}``). The slider
     is ``controls["step"]``; the frames are ``"toy"`` (RGB) and ``"digits"``.
