@@ -214,7 +214,8 @@ def _ddpm_build(nb: SimpleNamespace) -> tuple[Any, dict]:
 
 
 def _ddpm_train(nb: SimpleNamespace, model: Any) -> None:
-    """The notebook's unet_trainer for the config's steps; the model gets the EMA weights."""
+    """The notebook's unet_trainer in its two stages: the config's ``steps`` without labels, then,
+    from that stage's EMA weights, ``label_steps`` with labels; the model gets the EMA weights."""
     import jax
     import numpy as np
     from flax import nnx
@@ -223,31 +224,40 @@ def _ddpm_train(nb: SimpleNamespace, model: Any) -> None:
     from course_utils.data import load_mnist
 
     cfg = nb.PIXEL_CONFIG
-    images = load_mnist("train")[0][..., None] * 2 - 1  # float32[60000, 28, 28, 1] in [-1, 1]
-    run, averaged = nb.unet_trainer(model, images, batch_size=cfg["batch_size"],
-                                    learning_rate=cfg["learning_rate"],
-                                    warmup=cfg["warmup_steps"], ema_decay=cfg["ema_decay"],
-                                    seed=cfg["seed"])
-    done, start = 0, time.perf_counter()
-    while done < cfg["steps"]:
-        losses = run(min(1000, cfg["steps"] - done))
-        done += len(losses)
-        line = (f"ddpm_mnist: {done:,}/{cfg['steps']:,} steps in {time.perf_counter() - start:.0f}"
-                f" s; loss {losses.mean():.1f} (mean of the last {len(losses)})")
-        if done % 4000 == 0 or done == cfg["steps"]:  # sample quality as training goes
-            x = nb.ddim_sample(averaged(), (1000, 28, 28, 1), jax.random.key(10), 20)
-            s = score_samples((np.clip(x, -1, 1) + 1) / 2)
-            line += (f"; EMA model, 20 DDIM steps: Fréchet {s['frechet']:.1f}, confident "
-                     f"{s['confident_share']:.1%}, class shares {s['class_shares'].min():.1%} to "
-                     f"{s['class_shares'].max():.1%}")
-        print(line, flush=True)
-    nnx.update(model, nnx.state(averaged(), nnx.Param))
+    images, labels = load_mnist("train")
+    images = images[..., None] * 2 - 1  # float32[60000, 28, 28, 1] in [-1, 1]
+    options = {"batch_size": cfg["batch_size"], "learning_rate": cfg["learning_rate"],
+               "warmup": cfg["warmup_steps"], "ema_decay": cfg["ema_decay"], "seed": cfg["seed"]}
+    asked = np.arange(1000) % 10
+    for stage, steps, stage_labels in (("no labels", cfg["steps"], None),
+                                       ("labels", cfg["label_steps"], labels)):
+        run, averaged = nb.unet_trainer(model, images, stage_labels,
+                                        label_dropout=cfg["label_dropout"], **options)
+        done, start = 0, time.perf_counter()
+        while done < steps:
+            losses = run(min(1000, steps - done))
+            done += len(losses)
+            line = (f"ddpm_mnist, {stage}: {done:,}/{steps:,} steps in "
+                    f"{time.perf_counter() - start:.0f} s; loss {losses.mean():.1f} (mean of the "
+                    f"last {len(losses)})")
+            if done % 4000 == 0 or done == steps:  # sample quality as training goes
+                sampler = averaged() if stage_labels is None else nb.Guided(averaged(), asked, 3.0)
+                x = nb.ddim_sample(sampler, (1000, 28, 28, 1), jax.random.key(10), 20)
+                s = score_samples((np.clip(x, -1, 1) + 1) / 2)
+                line += (f"; EMA model{'' if stage_labels is None else ', guided (g = 3)'}, 20 "
+                         f"DDIM steps: Fréchet {s['frechet']:.1f}, confident "
+                         f"{s['confident_share']:.1%}, class shares "
+                         f"{s['class_shares'].min():.1%} to {s['class_shares'].max():.1%}")
+            print(line, flush=True)
+        nnx.update(model, nnx.state(averaged(), nnx.Param))  # the next stage starts from the EMA
 
 
 PRETRAINED.update({
     "ddpm_mnist": Pretrained(
-        description="pixel-space DDPM on MNIST: a U-Net noise predictor, EMA weights (notebook 09)",
-        notebook="09_diffusion.ipynb", needs=(*DDPM_NEEDS, "ddim_sample"), build=_ddpm_build,
+        description="pixel-space DDPM on MNIST: a U-Net noise predictor that takes an optional "
+                    "label, EMA weights (notebook 09)",
+        notebook="09_diffusion.ipynb", needs=(*DDPM_NEEDS, "ddim_sample", "Guided"),
+        build=_ddpm_build,
         train=_ddpm_train),
     "cgan_mnist": Pretrained(description="class-conditional DCGAN generator on MNIST (notebook 08)",
                              notebook=NB08, needs=CGAN_NEEDS, build=_cgan_build,
