@@ -241,10 +241,12 @@ def _ddpm_train(nb: SimpleNamespace, model: Any) -> None:
                     f"{time.perf_counter() - start:.0f} s; loss {losses.mean():.1f} (mean of the "
                     f"last {len(losses)})")
             if done % 4000 == 0 or done == steps:  # sample quality as training goes
-                sampler = averaged() if stage_labels is None else nb.Guided(averaged(), asked, 3.0)
+                sampler = (averaged() if stage_labels is None
+                           else nb.Guided(averaged(), asked, nb.GUIDANCE))
                 x = nb.ddim_sample(sampler, (1000, 28, 28, 1), jax.random.key(10), 20)
                 s = score_samples((np.clip(x, -1, 1) + 1) / 2)
-                line += (f"; EMA model{'' if stage_labels is None else ', guided (g = 3)'}, 20 "
+                guided = "" if stage_labels is None else f", guided (g = {nb.GUIDANCE:g})"
+                line += (f"; EMA model{guided}, 20 "
                          f"DDIM steps: Fréchet {s['frechet']:.1f}, confident "
                          f"{s['confident_share']:.1%}, class shares "
                          f"{s['class_shares'].min():.1%} to {s['class_shares'].max():.1%}")
@@ -256,7 +258,7 @@ PRETRAINED.update({
     "ddpm_mnist": Pretrained(
         description="pixel-space DDPM on MNIST: a U-Net noise predictor that takes an optional "
                     "label, EMA weights (notebook 09)",
-        notebook="09_diffusion.ipynb", needs=(*DDPM_NEEDS, "ddim_sample", "Guided"),
+        notebook="09_diffusion.ipynb", needs=(*DDPM_NEEDS, "ddim_sample", "Guided", "GUIDANCE"),
         build=_ddpm_build,
         train=_ddpm_train),
     "cgan_mnist": Pretrained(description="class-conditional DCGAN generator on MNIST (notebook 08)",
