@@ -249,7 +249,8 @@ def plot_bars(
     if not values:
         raise ValueError("values is empty: pass a dict such as {'codes': 0.9, 'pixels': 0.88}")
     names = list(values)
-    ticks = [textwrap.fill(str(k), 16) for k in names]
+    # each line of a name wrapped at 16 characters; a line break written in the name is kept
+    ticks = ["\n".join(textwrap.fill(line, 16) for line in str(k).split("\n")) for k in names]
     heights = [float(values[k]) for k in names]
     yerr = [float(errors[k]) for k in names] if errors else None
     if ax is None:

@@ -83,6 +83,7 @@ def _vae20_train(nb: SimpleNamespace, model: Any) -> None:
 
 
 DCGAN_NEEDS = ("Generator", "DCGAN_CONFIG", "make_dcgan", "Z_DIM")
+PLAIN_DCGAN_NEEDS = ("Generator", "PLAIN_DCGAN_CONFIG", "make_dcgan", "Z_DIM")
 
 
 def _dcgan_build(nb: SimpleNamespace) -> tuple[Any, dict]:
@@ -92,7 +93,30 @@ def _dcgan_build(nb: SimpleNamespace) -> tuple[Any, dict]:
 
 
 def _dcgan_train(nb: SimpleNamespace, model: Any) -> None:
-    """The notebook's own run (make_dcgan, then GANTrainer.train), for the config's steps."""
+    """The notebook's stabilised run (lazy R1, weight average); the average is what is saved."""
+    _gan_run("dcgan_mnist", nb.make_dcgan(model, stabilised=True),
+             nb.DCGAN_CONFIG["generator_steps"], nb.Z_DIM, model, averaged=True)
+
+
+def _dcgan_plain_build(nb: SimpleNamespace) -> tuple[Any, dict]:
+    from flax import nnx
+
+    return nb.Generator(rngs=nnx.Rngs(nb.PLAIN_DCGAN_CONFIG["seed"])), nb.PLAIN_DCGAN_CONFIG
+
+
+def _dcgan_plain_train(nb: SimpleNamespace, model: Any) -> None:
+    """The notebook's plain run, without stabilisers (its comparison)."""
+    _gan_run("dcgan_mnist_plain", nb.make_dcgan(model, stabilised=False),
+             nb.PLAIN_DCGAN_CONFIG["generator_steps"], nb.Z_DIM, model, averaged=False)
+
+
+def _gan_run(name: str, trainer: Any, steps: int, z_dim: int, model: Any, *,
+             averaged: bool) -> None:
+    """Train a notebook's GANTrainer for ``steps`` generator steps and copy its G into ``model``.
+
+    averaged: copy the running average of G's weights (``trainer.averaged_generator()``), not G.
+    Sample quality on 1,000 seeded samples is printed every 5,000 steps and at the end.
+    """
     import jax
     import numpy as np
     from flax import nnx
@@ -100,29 +124,34 @@ def _dcgan_train(nb: SimpleNamespace, model: Any) -> None:
     from course_utils.classifier import score_samples
     from course_utils.gan import sample_quality_report
 
-    trainer, steps = nb.make_dcgan(model), nb.DCGAN_CONFIG["generator_steps"]
-    z = jax.random.normal(jax.random.key(123), (1000, nb.Z_DIM))
+    z = jax.random.normal(jax.random.key(123), (1000, z_dim))
 
-    def scores() -> dict:
-        G = trainer.models()[0]  # a copy: eval() does not touch the trainer's state
-        G.eval()
+    def scores(G: Any) -> dict:
+        G.eval()  # G is a copy: eval() does not touch the trainer's state
         return score_samples((np.asarray(G(z)) + 1) / 2)
+
+    def summary(s: dict) -> str:
+        return (f"Fréchet {s['frechet']:.1f}, confident {s['confident_share']:.1%}, class shares "
+                f"{s['class_shares'].min():.1%} to {s['class_shares'].max():.1%}")
+
+    def final() -> Any:
+        return trainer.averaged_generator() if averaged else trainer.models()[0]
 
     done, start = 0, time.perf_counter()
     while done < steps:
         d_losses, g_losses = trainer.train(min(1000, steps - done))
         done += len(d_losses)
         seconds = time.perf_counter() - start
-        line = (f"dcgan_mnist: {done:,}/{steps:,} generator steps in {seconds:.0f} s; D's loss "
+        line = (f"{name}: {done:,}/{steps:,} generator steps in {seconds:.0f} s; D's loss "
                 f"{d_losses.mean():.3f}, G's {g_losses.mean():.3f} (mean of the last "
                 f"{len(d_losses)})")
         if done % 5000 == 0 or done == steps:  # sample quality as training goes
-            s = scores()
-            line += (f"; Fréchet {s['frechet']:.1f}, confident {s['confident_share']:.1%}, "
-                     f"class shares {s['class_shares'].min():.1%} to {s['class_shares'].max():.1%}")
+            line += f"; G: {summary(scores(trainer.models()[0]))}"
+            if averaged:
+                line += f"; G's average: {summary(scores(trainer.averaged_generator()))}"
         print(line, flush=True)
-    nnx.update(model, nnx.state(trainer.models()[0]))
-    print(sample_quality_report(scores()))
+    nnx.update(model, nnx.state(final()))
+    print(sample_quality_report(scores(final())))
 
 
 PRETRAINED: dict[str, Pretrained] = {
@@ -134,8 +163,14 @@ PRETRAINED: dict[str, Pretrained] = {
         notebook="07_variational_autoencoders.ipynb", needs=VAE20_NEEDS, build=_vae20_build,
         train=_vae20_train),
     "dcgan_mnist": Pretrained(
-        description="DCGAN generator on MNIST (notebook 06's Generator, make_dcgan, GANTrainer)",
+        description="DCGAN generator on MNIST, lazy R1 and weight average (notebook 06's "
+                    "Generator, make_dcgan, GANTrainer)",
         notebook="06_gans.ipynb", needs=DCGAN_NEEDS, build=_dcgan_build, train=_dcgan_train),
+    "dcgan_mnist_plain": Pretrained(
+        description="DCGAN generator on MNIST without stabilisers (notebook 06, make_dcgan("
+                    "stabilised=False))",
+        notebook="06_gans.ipynb", needs=PLAIN_DCGAN_NEEDS, build=_dcgan_plain_build,
+        train=_dcgan_plain_train),
 }
 
 
@@ -243,10 +278,11 @@ def _ddpm_train(nb: SimpleNamespace, model: Any) -> None:
             if done % 4000 == 0 or done == steps:  # sample quality as training goes
                 sampler = (averaged() if stage_labels is None
                            else nb.Guided(averaged(), asked, nb.GUIDANCE))
-                x = nb.ddim_sample(sampler, (1000, 28, 28, 1), jax.random.key(10), 20)
+                x = nb.ddim_sample(sampler, (1000, 28, 28, 1), jax.random.key(10),
+                                   nb.PIXEL_DDIM)
                 s = score_samples((np.clip(x, -1, 1) + 1) / 2)
                 guided = "" if stage_labels is None else f", guided (g = {nb.GUIDANCE:g})"
-                line += (f"; EMA model{guided}, 20 "
+                line += (f"; EMA model{guided}, {nb.PIXEL_DDIM} "
                          f"DDIM steps: Fréchet {s['frechet']:.1f}, confident "
                          f"{s['confident_share']:.1%}, class shares "
                          f"{s['class_shares'].min():.1%} to {s['class_shares'].max():.1%}")
@@ -258,7 +294,8 @@ PRETRAINED.update({
     "ddpm_mnist": Pretrained(
         description="pixel-space DDPM on MNIST: a U-Net noise predictor that takes an optional "
                     "label, EMA weights (notebook 09)",
-        notebook="09_diffusion.ipynb", needs=(*DDPM_NEEDS, "ddim_sample", "Guided", "GUIDANCE"),
+        notebook="09_diffusion.ipynb", needs=(*DDPM_NEEDS, "ddim_sample", "Guided", "GUIDANCE",
+                                                   "PIXEL_DDIM"),
         build=_ddpm_build,
         train=_ddpm_train),
     "cgan_mnist": Pretrained(description="class-conditional DCGAN generator on MNIST (notebook 08)",

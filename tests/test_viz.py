@@ -84,6 +84,13 @@ def test_bars_write_values_and_colour_the_highlighted_model():
                                                                 viz.BASELINE_COLOR]
 
 
+def test_bar_names_wrap_at_16_characters_and_keep_their_own_line_breaks():
+    fig = viz.plot_bars({"plain\n10k steps": 1.0, "a long name for one bar here": 2.0},
+                        title="t", ylabel="y")
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert ticks == ["plain\n10k steps", "a long name for\none bar here"]
+
+
 def test_bars_need_values():
     with pytest.raises(ValueError, match="values is empty"):
         viz.plot_bars({}, title="t", ylabel="y")

@@ -1,0 +1,101 @@
+"""Notebook 06's GANTrainer options that train the shipped DCGAN: the lazy D loss and the running
+average of G's weights (`ema_step`, `averaged_generator`), and its R1 penalty on images.
+
+The code under test is the notebook's own (its cells tagged ``defines``, run by
+``scripts/notebook_defines.py``), on the small ring MLPs so that each test takes a second.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import nnx
+from notebook_defines import notebook_defines
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "06_gans.ipynb"
+
+
+@pytest.fixture(scope="module")
+def nb():
+    return notebook_defines(NOTEBOOK, ["GANTrainer", "MLP", "d_loss_fn", "x_ring", "r1_penalty",
+                                       "make_dcgan", "DCGAN_CONFIG", "Discriminator"])
+
+
+def ring_trainer(nb, **options):
+    return nb.GANTrainer(nb.MLP(2, 2, 16, rngs=nnx.Rngs(0)), nb.MLP(2, 1, 16, rngs=nnx.Rngs(1)),
+                         nb.x_ring, z_dim=2, batch_size=32, guard=False, **options)
+
+
+def params(model):
+    return jax.tree.leaves(nnx.state(model, nnx.Param))
+
+
+def test_weight_average_moves_a_fraction_one_minus_decay_towards_g_each_round(nb):
+    trainer = ring_trainer(nb, ema_decay=0.75)
+    start = params(trainer.models()[0])
+    trainer.train(1)
+    after_one = params(trainer.models()[0])
+    expected = [0.75 * a + 0.25 * b for a, b in zip(start, after_one, strict=True)]
+    averaged = params(trainer.averaged_generator())
+    assert not np.allclose(start[0], after_one[0])  # G did move
+    for got, want in zip(averaged, expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+    trainer.train(1)
+    after_two = params(trainer.models()[0])
+    for got, e, w in zip(params(trainer.averaged_generator()), expected, after_two, strict=True):
+        np.testing.assert_allclose(got, 0.75 * e + 0.25 * w, rtol=1e-6, atol=1e-7)
+
+
+def test_averaged_generator_is_a_copy_that_leaves_the_trainer_alone(nb):
+    trainer = ring_trainer(nb, ema_decay=0.9)
+    trainer.train(3)
+    before = params(trainer.models()[0])
+    averaged = trainer.averaged_generator()
+    assert any(not np.array_equal(a, b) for a, b in zip(params(averaged), before, strict=True))
+    for a, b in zip(params(trainer.models()[0]), before, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_without_ema_decay_no_average_is_kept(nb):
+    trainer = ring_trainer(nb)
+    trainer.train(2)
+    assert trainer.ema is None
+
+
+def test_lazy_loss_replaces_the_d_loss_on_every_kth_d_step_only(nb):
+    def marked_loss(D, x_real, x_fake):  # the usual loss plus 100: its steps stand out
+        return nb.d_loss_fn(D, x_real, x_fake) + 100.0
+
+    trainer = ring_trainer(nb, lazy=(3, marked_loss))
+    losses = [float(trainer.train_d(1)) for _ in range(7)]
+    marked = [i + 1 for i, loss in enumerate(losses) if loss > 50]
+    assert marked == [3, 6]
+    d_losses, _ = trainer.train(2)  # D steps 8 and 9: the 9th is marked
+    assert d_losses[0] < 50 < d_losses[1]
+
+
+def test_r1_penalty_sums_the_squared_gradient_over_every_pixel(nb):
+    class Linear:  # D(x) = <w, x>: its gradient is w for every image
+        def __init__(self, w):
+            self.w = w
+
+        def __call__(self, x):
+            return jnp.sum(x * self.w, axis=(1, 2, 3))[:, None]
+
+    w = jax.random.normal(jax.random.key(0), (28, 28, 1))
+    x = jax.random.uniform(jax.random.key(1), (5, 28, 28, 1))
+    np.testing.assert_allclose(nb.r1_penalty(Linear(w), x), jnp.sum(w**2), rtol=1e-5)
+
+
+def test_make_dcgan_stabilised_matches_the_config_and_plain_has_neither(nb):
+    config = nb.DCGAN_CONFIG
+    stabilised = nb.make_dcgan(stabilised=True)
+    every, loss = stabilised.lazy
+    assert (every, stabilised.ema_decay) == (config["r1_every"], config["ema_decay"])
+    assert loss is not stabilised.d_loss
+    plain = nb.make_dcgan(stabilised=False)
+    assert plain.lazy is None and plain.ema is None
