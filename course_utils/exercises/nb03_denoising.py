@@ -117,14 +117,24 @@ def check_psnr(psnr_fn: Callable[[np.ndarray, np.ndarray], float]) -> str:
     """``psnr_fn(x, x_rec)`` in dB for pixels in [0, 1]: the mean over images of
     10·log10(1 / MSE_i), MSE_i the mean squared error of image i."""
     rng = fresh_rng()
-    for n in rng.choice(np.arange(3, 9), size=2, replace=False):
-        x = rng.random((int(n), 784)).astype(np.float32)
-        sigma = rng.uniform(0.005, 0.3, int(n)).astype(np.float32)
-        x_rec = x + rng.normal(size=(int(n), 784)).astype(np.float32) * sigma[:, None]
-        out = float(psnr_fn(x, x_rec))
+    answers: list[float] = []  # the right answers of the rounds so far
+
+    def draw(n: int) -> tuple[tuple, list[float]]:
+        x = rng.random((n, 784)).astype(np.float32)
+        sigma = rng.uniform(0.005, 0.3, n).astype(np.float32)
+        x_rec = x + rng.normal(size=(n, 784)).astype(np.float32) * sigma[:, None]
         mse = np.mean((x - x_rec).astype(np.float64) ** 2, axis=1)
         right = float(np.mean(10 * np.log10(1.0 / mse)))
         pooled = float(10 * np.log10(1.0 / mse.mean()))
+        # kept apart: the mistakes named below, and each earlier round's answer (an answer that
+        # repeats its first output must fail the second round)
+        return (x, x_rec, mse, right, pooled), [right, pooled, right / 2, 2 * right, -right,
+                                                right + 20 * np.log10(255.0), *answers]
+
+    for n in rng.choice(np.arange(3, 9), size=2, replace=False):
+        x, x_rec, mse, right, pooled = draw_apart(lambda n=int(n): draw(n))
+        answers.append(right)
+        out = float(psnr_fn(x, x_rec))
         expect(not close(out, pooled), "average the PSNR of each image, not the MSE over "
                "all images first: the log of a mean is not the mean of the logs.")
         expect(not close(out, right / 2) and not close(out, float(np.mean(

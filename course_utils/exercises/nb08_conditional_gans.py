@@ -61,6 +61,7 @@ def check_pix2pix_g_loss(g_loss: Callable[..., jax.Array]) -> str:
     """``g_loss(fake_logits, fakes, targets, l1_weight)``: ``−mean(log D)`` over every patch
     logit (float32[N, 7, 7]) plus ``l1_weight · mean|fakes − targets|`` (float32[N, 28, 28, 1])."""
     rng = fresh_rng()
+    answers: list[float] = []  # the right losses of the rounds so far
 
     def draw(n):  # a case on which the right loss and each mistake's give different numbers
         logits = rng.normal(0.0, 3.0, size=(n, 7, 7))
@@ -78,7 +79,8 @@ def check_pix2pix_g_loss(g_loss: Callable[..., jax.Array]) -> str:
         adv, l1 = -log_d.mean(), np.abs(d).mean()
         values = [adv + lam * l1, saturating + lam * l1, adv + l1, lam * adv + l1,
                   adv + lam * (d**2).mean(), adv + lam * np.abs(d).sum() / n,
-                  -log_d[:, 3, 3].mean() + lam * l1]
+                  -log_d[:, 3, 3].mean() + lam * l1,
+                  *answers]  # and apart from earlier rounds: repeating one answer must fail
         return (logits, fakes, targets, lam), values
 
     for n in (3, 2):  # fresh values, two batch sizes
@@ -92,6 +94,7 @@ def check_pix2pix_g_loss(g_loss: Callable[..., jax.Array]) -> str:
         log_d = np.asarray(jax.nn.log_sigmoid(args[0]), np.float64)
         adv = -log_d.mean()
         l1 = np.abs(fakes - targets).mean()
+        answers.append(adv + lam * l1)
         expect(np.isfinite(got), "the loss is not finite: a logit of −120 makes sigmoid "
                "underflow to 0. Use jax.nn.log_sigmoid(l), not jnp.log(jax.nn.sigmoid(l)).")
         saturating = np.asarray(jax.nn.log_sigmoid(-args[0])).mean()
