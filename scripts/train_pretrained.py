@@ -127,7 +127,7 @@ def _gan_run(name: str, trainer: Any, steps: int, z_dim: int, model: Any, *,
     z = jax.random.normal(jax.random.key(123), (1000, z_dim))
 
     def scores(G: Any) -> dict:
-        G.eval()  # G is a copy: eval() does not touch the trainer's state
+        G.eval()  # sets flags on this merged G's modules only, not on the trainer's
         return score_samples((np.asarray(G(z)) + 1) / 2)
 
     def summary(s: dict) -> str:
@@ -150,8 +150,9 @@ def _gan_run(name: str, trainer: Any, steps: int, z_dim: int, model: Any, *,
             if averaged:
                 line += f"; G's average: {summary(scores(trainer.averaged_generator()))}"
         print(line, flush=True)
-    nnx.update(model, nnx.state(final()))
-    print(sample_quality_report(scores(final())))
+    G = final()
+    nnx.update(model, nnx.state(G))
+    print(sample_quality_report(scores(G)))
 
 
 PRETRAINED: dict[str, Pretrained] = {

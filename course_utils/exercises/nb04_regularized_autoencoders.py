@@ -152,15 +152,27 @@ def check_kl_sparsity(kl: Callable[[jax.Array, float], jax.Array]) -> str:
     def kl_of(p, q):
         return p * np.log(p / q) + (1 - p) * np.log((1 - p) / (1 - q))
 
+    answers: list[float] = []  # the right answers of the rounds so far
+
+    def draw(rho: float, shape: tuple[int, int]) -> tuple[np.ndarray, list[float]]:
+        hh = np.asarray(1 / (1 + np.exp(-rng.normal(-1, 1.5, shape))), np.float32)
+        hh = hh.astype(np.float64)
+        rho_hat = hh.mean(0)
+        # the right answer, each mistake named below and the earlier rounds' answers, kept apart
+        return hh, [np.sum(kl_of(rho, rho_hat)), np.mean(np.sum(kl_of(rho, hh), 1)),
+                    np.sum(kl_of(rho_hat, rho)), np.mean(kl_of(rho, rho_hat)),
+                    np.sum(rho * np.log(rho / rho_hat)), *answers]
+
     rhos = rng.choice([0.02, 0.05, 0.1, 0.2, 0.3], size=2, replace=False)
     for rho, shape in zip(rhos.tolist(), ((16, 6), (10, 4)), strict=True):
-        h = jnp.asarray(1 / (1 + np.exp(-rng.normal(-1, 1.5, shape))), jnp.float32)
+        hh = draw_apart(lambda rho=rho, shape=shape: draw(rho, shape))
+        h = jnp.asarray(hh, jnp.float32)
         out = kl(h, rho)
         expect(np.ndim(out) == 0, f"return one number, got shape {np.shape(out)}: sum the "
                "KL divergences of the units.")
-        hh = np.asarray(h, np.float64)
         rho_hat = hh.mean(0)
         right = float(np.sum(kl_of(rho, rho_hat)))
+        answers.append(right)
         expect(not close(out, np.mean(np.sum(kl_of(rho, hh), 1))), "average each unit's "
                "activation over the batch FIRST (ρ̂_j = mean over examples of h_j), then "
                "take KL(ρ ‖ ρ̂_j): the penalty is about how often a unit fires, not each "
