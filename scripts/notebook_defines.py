@@ -5,8 +5,8 @@ training functions, configs) with the cell tag ``defines``. A script that must b
 the notebook's model, such as ``scripts/train_pretrained.py``, runs those cells and takes the
 objects it names::
 
-    nb = notebook_defines(NOTEBOOKS / "06_gans.ipynb", ["Generator", "DCGAN_CONFIG"])
-    generator = nb.Generator(rngs=nnx.Rngs(nb.DCGAN_CONFIG["seed"]))
+    nb = notebook_defines(NOTEBOOKS / "06_gans.ipynb", ["Generator", "PLAIN_DCGAN_CONFIG"])
+    generator = nb.Generator(rngs=nnx.Rngs(nb.PLAIN_DCGAN_CONFIG["seed"]))
 
 The names a script takes are its contract with the notebook: it gets those and nothing else, and
 a notebook that no longer defines one of them is reported by name, with the notebook's path,

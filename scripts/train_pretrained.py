@@ -89,7 +89,8 @@ PLAIN_DCGAN_NEEDS = ("Generator", "PLAIN_DCGAN_CONFIG", "make_dcgan", "Z_DIM")
 def _dcgan_build(nb: SimpleNamespace) -> tuple[Any, dict]:
     from flax import nnx
 
-    return nb.Generator(rngs=nnx.Rngs(nb.DCGAN_CONFIG["seed"])), nb.DCGAN_CONFIG
+    config = nb.DCGAN_CONFIG
+    return nb.Generator(categories=config["categories"], rngs=nnx.Rngs(config["seed"])), config
 
 
 def _dcgan_train(nb: SimpleNamespace, model: Any) -> None:
@@ -164,7 +165,7 @@ PRETRAINED: dict[str, Pretrained] = {
         notebook="07_variational_autoencoders.ipynb", needs=VAE20_NEEDS, build=_vae20_build,
         train=_vae20_train),
     "dcgan_mnist": Pretrained(
-        description="DCGAN generator on MNIST, lazy R1 and weight average (notebook 06's "
+        description="DCGAN generator on MNIST, lazy R1, weight average, categorical noise (06's "
                     "Generator, make_dcgan, GANTrainer)",
         notebook="06_gans.ipynb", needs=DCGAN_NEEDS, build=_dcgan_build, train=_dcgan_train),
     "dcgan_mnist_plain": Pretrained(

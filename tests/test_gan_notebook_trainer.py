@@ -22,7 +22,8 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "06_gans.ipynb"
 @pytest.fixture(scope="module")
 def nb():
     return notebook_defines(NOTEBOOK, ["GANTrainer", "MLP", "d_loss_fn", "x_ring", "r1_penalty",
-                                       "make_dcgan", "DCGAN_CONFIG", "Discriminator"])
+                                       "make_dcgan", "DCGAN_CONFIG", "Discriminator",
+                                       "Generator"])
 
 
 def ring_trainer(nb, **options):
@@ -99,3 +100,19 @@ def test_make_dcgan_stabilised_matches_the_config_and_plain_has_neither(nb):
     assert loss is not stabilised.d_loss
     plain = nb.make_dcgan(stabilised=False)
     assert plain.lazy is None and plain.ema is None
+    assert stabilised.models()[0].categories == config["categories"] > 0
+    assert plain.models()[0].categories == 0
+
+
+def test_categorical_noise_uses_only_which_of_the_first_entries_is_largest(nb):
+    k = 4
+    G = nb.Generator(z_dim=10, width=4, categories=k, rngs=nnx.Rngs(0))
+    G.eval()
+    z = jax.random.normal(jax.random.key(0), (6, 10))
+    # the same largest entry among the first k, other values there changed: the same images
+    same = z.at[:, :k].set(z[:, :k] - 0.5 * (z[:, :k] < z[:, :k].max(1, keepdims=True)))
+    np.testing.assert_array_equal(np.asarray(G(z)), np.asarray(G(same)))
+    # the largest entry moved to the next place (a roll): other images
+    other = z.at[:, :k].set(jnp.roll(z[:, :k], 1, axis=1))
+    diff = np.abs(np.asarray(G(z)) - np.asarray(G(other))).reshape(6, -1).max(1)
+    assert (diff > 1e-4).all()
