@@ -103,8 +103,9 @@ def plot_image_grid(
         if title:
             ax.set_title(title)
         return fig
-    fig, axes = plt.subplots(nrows, ncols, figsize=(scale * ncols, (scale + 0.25) * nrows),
-                             squeeze=False)
+    # each row: an image and its caption above it; the figure's title needs room of its own
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False, figsize=(
+        scale * ncols, (scale + 0.3) * nrows + (0.45 if title else 0.1)))
     for i, axi in enumerate(axes.flat):
         _hide_ticks(axi)
         axi.axis("off")

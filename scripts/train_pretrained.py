@@ -165,8 +165,8 @@ PRETRAINED: dict[str, Pretrained] = {
         notebook="07_variational_autoencoders.ipynb", needs=VAE20_NEEDS, build=_vae20_build,
         train=_vae20_train),
     "dcgan_mnist": Pretrained(
-        description="DCGAN generator on MNIST, lazy R1, weight average, categorical noise (06's "
-                    "Generator, make_dcgan, GANTrainer)",
+        description="DCGAN generator on MNIST, lazy R1, weight average, categorical noise, "
+                    "InfoGAN loss (06's Generator, make_dcgan, GANTrainer)",
         notebook="06_gans.ipynb", needs=DCGAN_NEEDS, build=_dcgan_build, train=_dcgan_train),
     "dcgan_mnist_plain": Pretrained(
         description="DCGAN generator on MNIST without stabilisers (notebook 06, make_dcgan("

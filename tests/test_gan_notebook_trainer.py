@@ -1,5 +1,6 @@
-"""Notebook 06's GANTrainer options that train the shipped DCGAN: the lazy D loss and the running
-average of G's weights (`ema_step`, `averaged_generator`), and its R1 penalty on images.
+"""Notebook 06's GANTrainer options that train the shipped DCGAN: the lazy D loss, the running
+average of G's weights (`ema_step`, `averaged_generator`), G's loss with InfoGAN's term, and
+the R1 penalty on images.
 
 The code under test is the notebook's own (its cells tagged ``defines``, run by
 ``scripts/notebook_defines.py``), on the small ring MLPs so that each test takes a second.
@@ -23,7 +24,8 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "06_gans.ipynb"
 def nb():
     return notebook_defines(NOTEBOOK, ["GANTrainer", "MLP", "d_loss_fn", "x_ring", "r1_penalty",
                                        "make_dcgan", "DCGAN_CONFIG", "Discriminator",
-                                       "Generator"])
+                                       "Generator", "g_loss_info", "g_loss_non_saturating",
+                                       "INFO_WEIGHT"])
 
 
 def ring_trainer(nb, **options):
@@ -79,6 +81,17 @@ def test_lazy_loss_replaces_the_d_loss_on_every_kth_d_step_only(nb):
     assert d_losses[0] < 50 < d_losses[1]
 
 
+def test_train_uses_the_trainers_g_loss_unless_given_one_by_name(nb):
+    def marked_loss(G, D, z):  # the non-saturating loss plus 100: its steps stand out
+        return nb.g_loss_non_saturating(G, D, z) + 100.0
+
+    trainer = ring_trainer(nb, g_loss=marked_loss)
+    assert float(trainer.train_g(1)) > 50
+    assert (trainer.train(2)[1] > 50).all()
+    assert float(trainer.train_g(1, loss="non-saturating")) < 50
+    assert (trainer.train(2, loss="non-saturating")[1] < 50).all()
+
+
 def test_r1_penalty_sums_the_squared_gradient_over_every_pixel(nb):
     class Linear:  # D(x) = <w, x>: its gradient is w for every image
         def __init__(self, w):
@@ -102,6 +115,8 @@ def test_make_dcgan_stabilised_matches_the_config_and_plain_has_neither(nb):
     assert plain.lazy is None and plain.ema is None
     assert stabilised.models()[0].categories == config["categories"] > 0
     assert plain.models()[0].categories == 0
+    assert stabilised.g_loss is nb.g_loss_info and config["info_weight"] == nb.INFO_WEIGHT
+    assert plain.g_loss is nb.g_loss_non_saturating
 
 
 def test_categorical_noise_uses_only_which_of_the_first_entries_is_largest(nb):
@@ -116,3 +131,28 @@ def test_categorical_noise_uses_only_which_of_the_first_entries_is_largest(nb):
     other = z.at[:, :k].set(jnp.roll(z[:, :k], 1, axis=1))
     diff = np.abs(np.asarray(G(z)) - np.asarray(G(other))).reshape(6, -1).max(1)
     assert (diff > 1e-4).all()
+
+
+def test_info_loss_adds_the_readers_cross_entropy_and_trains_the_reader(nb):
+    k = 4
+    G = nb.Generator(z_dim=10, width=4, categories=k, rngs=nnx.Rngs(0))
+    D = nb.Discriminator(width=4, rngs=nnx.Rngs(1))
+    z = jax.random.normal(jax.random.key(0), (8, 10))
+
+    @nnx.jit
+    def everything(G, D, z):  # one compiled call: eager convolutions are slow
+        logits = G.reader(D.features(G(z)))  # float32[8, k]: the reader's guesses
+        picked = jnp.argmax(z[:, :k], axis=1)
+        cross_entropy = -jnp.mean(jax.nn.log_softmax(logits)[jnp.arange(8), picked])
+        return (nb.g_loss_info(G, D, z), nb.g_loss_non_saturating(G, D, z), cross_entropy,
+                D(G(z)), D.logit(D.features(G(z))),
+                nnx.grad(nb.g_loss_info)(G, D, z).reader.kernel[...],
+                nnx.grad(nb.g_loss_non_saturating)(G, D, z).reader.kernel[...])
+
+    info, plain, cross_entropy, d_of_g, logit_of_features, info_grad, plain_grad = everything(
+        G, D, z)
+    np.testing.assert_allclose(info, plain + nb.INFO_WEIGHT * cross_entropy, rtol=1e-5)
+    np.testing.assert_allclose(d_of_g, logit_of_features, rtol=1e-6)
+    # the reader learns from the InfoGAN term only
+    assert np.abs(info_grad).max() > 1e-6
+    assert np.abs(plain_grad).max() == 0
