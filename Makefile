@@ -18,8 +18,8 @@ PYTEST_FLAGS ?=
 # Jupyter refuses to run as root unless told (containers, CI machines)
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install lab test unit unit-brief unit-training nbval lint notebooks bench lock clean \
-	test-colab test-browser chromium notebooks-once compile-times editions site
+.PHONY: install lab test unit nbval lint notebooks bench lock clean test-colab test-browser chromium \
+	notebooks-once compile-times editions site
 
 install: $(STAMP)
 
@@ -75,17 +75,7 @@ lab: install
 	JUPYTER_TOKEN="$$token" exec $(BIN)/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) \
 		--ServerApp.root_dir=notebooks $(ALLOW_ROOT)
 
-# The unit tests first; then each notebook once (notebooks-once) and, beside it, the "build it"
-# checks' wrong answers, which train models on the CPU while the notebooks' runs also wait on
-# JupyterLab and the browser. Their log is printed when both are done; either failing fails.
-test: install lint
-	@$(MAKE) --no-print-directory unit-brief
-	@log="$$(mktemp)" && trap 'rm -f "$$log"' EXIT && \
-		{ $(MAKE) --no-print-directory unit-training >"$$log" 2>&1 & } && pid=$$! && \
-		notebooks=0 && { $(MAKE) --no-print-directory notebooks-once || notebooks=$$?; } && \
-		training=0 && { wait $$pid || training=$$?; } && \
-		echo "== make unit-training (beside the notebooks; log below) exited with $$training" && \
-		cat "$$log" && [ $$notebooks -eq 0 ] && [ $$training -eq 0 ]
+test: install lint unit notebooks-once
 
 lint: install
 	$(BIN)/ruff check .
@@ -103,13 +93,9 @@ TEST_CACHE = tmp="$$(mktemp -d)" && trap 'rm -rf "$$tmp"' EXIT && \
 UNIT_XLA := XLA_FLAGS="--xla_backend_optimization_level=0 $$XLA_FLAGS"
 NO_TESTS_OK := || [ $$? -eq 5 ]
 
-unit: unit-brief unit-training
-
-unit-brief: install
+unit: install
 	$(TEST_CACHE) $(UNIT_XLA) $(BIN)/python -m pytest tests -m "not trains_wrong_answers" \
 		$(PYTEST_FLAGS) $(NO_TESTS_OK)
-
-unit-training: install
 	$(TEST_CACHE) $(BIN)/python -m pytest tests -m trains_wrong_answers $(PYTEST_FLAGS) \
 		$(NO_TESTS_OK)
 
