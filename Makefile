@@ -86,10 +86,11 @@ TEST_CACHE = tmp="$$(mktemp -d)" && trap 'rm -rf "$$tmp"' EXIT && \
 	export COURSE_CACHE_DIR="$$tmp" COURSE_COMPILE_CACHE_DIR="$(CURDIR)/.cache/compiled" &&
 
 # The unit tests compile many small programs and run most of them briefly, so they ask XLA for
-# its quickest compilation (backend optimisation level 0; the same results, compiled about 3x
-# faster, run a little slower). The "build it" checks' wrong answers train models for seconds
-# each, where the compiled code's speed matters more: a second pytest runs them with XLA's
-# defaults, which the notebooks use too. pytest exits 5 when PYTEST_FLAGS leaves a run no test.
+# its quickest compilation (backend optimisation level 0: the same results; a small program
+# compiles about 3x faster, but trained models run slower). The "build it" checks' wrong answers
+# train models for seconds each (130 s in all at XLA's defaults, 186 s at level 0): a second
+# pytest runs them with XLA's defaults, which the notebooks use too. pytest exits 5 when
+# PYTEST_FLAGS leaves a run no test.
 UNIT_XLA := XLA_FLAGS="--xla_backend_optimization_level=0 $$XLA_FLAGS"
 NO_TESTS_OK := || [ $$? -eq 5 ]
 
